@@ -1,0 +1,40 @@
+import type { CarrierEvent, HealthState } from '../health/types.js';
+import type { Strategy } from '../config/types.js';
+
+export type AttemptVerdict = 'answered' | 'stop' | 'next' | 'skipped' | 'exhausted' | 'invalid';
+
+/** One row per Dial, per skipped carrier, or per refused call: what ops query to learn what happened. */
+export interface AttemptRecord {
+  readonly uniqueid: string;
+  /** 1-based sequence within the call; skips and refusals are numbered too, so (uniqueid, attempt) is unique. */
+  readonly attempt: number;
+  readonly serverId: string;
+  readonly route: string;
+  readonly strategy: Strategy | '';
+  /** Carrier name; several joined by `&` for a simultaneous Dial; empty when no carrier was involved. */
+  readonly carrier: string;
+  readonly dialString: string;
+  readonly number: string;
+  readonly callerCode: string;
+  readonly leadId: number | null;
+  readonly campaign: string;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly answeredAt: number | null;
+  readonly endedAt: number;
+  readonly ringMs: number;
+  readonly talkMs: number;
+  readonly dialStatus: string;
+  readonly cause: number | null;
+  readonly sipCode: number | null;
+  readonly sipReason: string;
+  readonly verdict: AttemptVerdict;
+  readonly reason: string;
+  readonly healthState: HealthState | '';
+}
+
+/** Where attempt records and carrier state changes go. Implementations must not block or throw: the call path only hands records over. */
+export interface RecordSink {
+  attempt(record: AttemptRecord): void;
+  carrierEvent(event: CarrierEvent): void;
+}

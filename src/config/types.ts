@@ -1,0 +1,43 @@
+/** Carrier and route policy as validated data; the convict schema for daemon settings lives in schema.ts. */
+
+export type Strategy = 'failover' | 'round_robin' | 'weighted' | 'simultaneous';
+export const STRATEGIES: readonly Strategy[] = ['failover', 'round_robin', 'weighted', 'simultaneous'];
+
+export interface CarrierConfig {
+  readonly name: string;
+  /** Asterisk dial string template holding `${number}` once, e.g. `PJSIP/${number}@carrier-b`. */
+  readonly dial: string;
+  /** The Asterisk object (chan_sip peer, PJSIP endpoint or AOR, IAX2 peer) whose AMI status tracks this carrier. */
+  readonly peer: string;
+  /** Seconds Dial waits for an answer. */
+  readonly ringTimeout: number;
+  /** Seconds Dial waits for ringing or early media (Dial's `answer^progress`). */
+  readonly progressTimeout: number;
+  readonly dialOptions: string;
+  readonly weight: number;
+  readonly enabled: boolean;
+  /** SIP codes this carrier fails over on, on top of the defaults (e.g. 480 for a carrier that says 480 when its gateway is overloaded). */
+  readonly retrySipCodes: readonly number[];
+  /** SIP codes that stop the call for this carrier, overriding the defaults (e.g. 503 from a carrier that uses it for "number blocked"). */
+  readonly finalSipCodes: readonly number[];
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  /** Regular expression the number (before the transform) must match; absent = any number. */
+  readonly pattern: string | null;
+  readonly strategy: Strategy;
+  readonly carriers: readonly string[];
+  /** Upper bound on Dials per call. */
+  readonly maxAttempts: number;
+  /** Leading digits to strip, as `${EXTEN:1}` strips VICIdial's 9. */
+  readonly stripDigits: number;
+  readonly prefix: string;
+  /** What to do when every carrier of the route is known down: try them anyway (fail open) or refuse. */
+  readonly whenAllDown: 'try' | 'refuse';
+}
+
+export interface RoutingConfig {
+  readonly carriers: ReadonlyMap<string, CarrierConfig>;
+  readonly routes: ReadonlyMap<string, RouteConfig>;
+}

@@ -1,0 +1,40 @@
+/** Carrier health as the planner and the status views see it. The health map owns the state; others get read-only snapshots. */
+
+export type HealthState = 'up' | 'lagged' | 'down' | 'probing' | 'unknown' | 'disabled';
+export const HEALTH_STATES: readonly HealthState[] = ['up', 'lagged', 'down', 'probing', 'unknown', 'disabled'];
+
+export interface CarrierHealth {
+  readonly state: HealthState;
+  /** Epoch ms of the last change of state. */
+  readonly since: number;
+  readonly reason: string;
+}
+
+export type HealthSnapshot = ReadonlyMap<string, CarrierHealth>;
+
+/** What a call reports to the health map after each Dial, so the breaker learns from real traffic. */
+export interface AttemptSignal {
+  readonly carrier: string;
+  /** true when the carrier itself failed (no response, 5xx, carrier-side cause); callee outcomes are false. */
+  readonly carrierFailure: boolean;
+  /** true when the carrier proved itself (answered, or a callee-side final response). */
+  readonly carrierSuccess: boolean;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export interface HealthView {
+  snapshot(): HealthSnapshot;
+  /** A half-open (probing) carrier may take one trial call; returns false when another call already holds the trial. */
+  claimProbe(carrier: string): boolean;
+  recordAttempt(signal: AttemptSignal): void;
+}
+
+export interface CarrierEvent {
+  readonly at: number;
+  readonly carrier: string;
+  readonly from: HealthState;
+  readonly to: HealthState;
+  readonly source: 'ami' | 'breaker' | 'admin' | 'config';
+  readonly reason: string;
+}

@@ -1,0 +1,61 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino blanks in every line, wherever a secret could ride along in a logged object. */
+export const REDACT_PATHS = [
+  'secret',
+  'password',
+  '*.secret',
+  '*.password',
+  '*.*.secret',
+  '*.*.password',
+  'ami.secret',
+  'db.password',
+  'config.ami.secret',
+  'config.db.password',
+];
+
+export interface LogOptions {
+  level: string;
+  pretty?: boolean;
+}
+
+/** JSON to stdout for journald; `pretty` prints one readable line per record without another dependency. */
+export function createLogger(opts: LogOptions, destination?: NodeJS.WritableStream): Logger {
+  const base: pino.LoggerOptions = {
+    level: opts.level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (opts.pretty) {
+    return pino(base, prettyStream(destination ?? process.stdout));
+  }
+  return destination ? pino(base, destination) : pino(base);
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+function prettyStream(out: NodeJS.WritableStream): NodeJS.WritableStream & { write(s: string): boolean } {
+  return {
+    write(line: string): boolean {
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        const { time, level, msg, pid: _pid, hostname: _h, ...rest } = rec;
+        const extra = Object.entries(rest)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ');
+        return out.write(`${String(time)} ${LEVELS[Number(level)] ?? String(level)} ${String(msg ?? '')} ${extra}\n`);
+      } catch {
+        return out.write(line);
+      }
+    },
+  } as NodeJS.WritableStream & { write(s: string): boolean };
+}
+
+/** All but the last four digits masked, so logs can be shared without leaking who was called. */
+export function maskNumber(n: string, show: boolean): string {
+  if (show || n.length <= 4) return n;
+  return '*'.repeat(n.length - 4) + n.slice(-4);
+}
