@@ -1,0 +1,235 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import {
+  AgiClosedError,
+  AgiDeadChannelError,
+  AgiError,
+  AgiInvalidCommandError,
+  AgiProtocolError,
+  AgiSyntaxError,
+  AgiTimeoutError,
+} from './errors.js';
+import { checkVariableName, quoteArg } from './quote.js';
+import { ReplyDecoder, type AgiReply } from './reply.js';
+import { parseRequest, type AgiRequest } from './request.js';
+
+export interface AgiChannelLimits {
+  /** ms to receive the whole header block. */
+  readonly headerTimeout: number;
+  /** ms to wait for a reply, for every command sent without an explicit timeout of null. */
+  readonly commandTimeout: number;
+  readonly maxHeaderBytes: number;
+  readonly maxLineBytes: number;
+}
+
+interface PendingCommand {
+  readonly line: string;
+  readonly timeoutMs: number | null;
+  readonly resolve: (r: AgiReply) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * One FastAGI connection: reads the header block once, then sends commands strictly one at a time
+ * and matches each reply to its command. `HANGUP` lines are out-of-band: they set `hungUp` and
+ * never consume a reply. Every way the socket can end settles every pending command.
+ */
+export class AgiChannel extends EventEmitter {
+  hungUp = false;
+  closed = false;
+  /** Commands whose reply was received, for tests and the benchmark. */
+  commandsSent = 0;
+
+  private buf = '';
+  private headerLines: string[] | null = [];
+  private headerBytes = 0;
+  private headerTimer: NodeJS.Timeout | null = null;
+  private requestWaiter: { resolve: (r: AgiRequest) => void; reject: (e: Error) => void } | null = null;
+  private readonly decoder = new ReplyDecoder();
+  private readonly queue: PendingCommand[] = [];
+  private inFlight: PendingCommand | null = null;
+  private commandTimer: NodeJS.Timeout | null = null;
+  private closeReason: Error | null = null;
+  private inFlightAtClose = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly limits: AgiChannelLimits,
+  ) {
+    super();
+    socket.setEncoding('utf8');
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (err) => {
+      this.closeReason ??= err;
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Resolves with the parsed header block; rejects on timeout, oversize, garbage or close. */
+  readRequest(): Promise<AgiRequest> {
+    return new Promise((resolve, reject) => {
+      this.requestWaiter = { resolve, reject };
+      this.headerTimer = setTimeout(
+        () => this.fail(new AgiProtocolError(`no complete AGI header within ${this.limits.headerTimeout} ms`)),
+        this.limits.headerTimeout,
+      );
+    });
+  }
+
+  /** Sends one raw command line. `timeoutMs: null` waits forever (EXEC Dial holds for the whole phone call). */
+  send(line: string, timeoutMs: number | null = this.limits.commandTimeout): Promise<AgiReply> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new AgiClosedError(line));
+        return;
+      }
+      this.queue.push({ line, timeoutMs, resolve, reject });
+      if (!this.inFlight) this.sendNext();
+    });
+  }
+
+  exec(app: string, data: string, timeoutMs: number | null = this.limits.commandTimeout): Promise<AgiReply> {
+    return this.send(`EXEC ${app} ${quoteArg(data)}`, timeoutMs);
+  }
+
+  getFullVariable(expression: string): Promise<AgiReply> {
+    return this.send(`GET FULL VARIABLE ${quoteArg(expression)}`);
+  }
+
+  setVariable(name: string, value: string): Promise<AgiReply> {
+    return this.send(`SET VARIABLE ${checkVariableName(name)} ${quoteArg(value)}`);
+  }
+
+  /** Closing the socket ends the AGI; it never hangs up the channel (Asterisk continues the dialplan). */
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end();
+    // a peer that never closes its side must not hold the socket
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private sendNext(): void {
+    const next = this.queue.shift();
+    if (!next) return;
+    this.inFlight = next;
+    if (next.timeoutMs !== null) {
+      this.commandTimer = setTimeout(() => this.fail(new AgiTimeoutError(next.line, next.timeoutMs ?? 0)), next.timeoutMs);
+    }
+    this.socket.write(`${next.line}\n`);
+  }
+
+  private settle(fn: (p: PendingCommand) => void): void {
+    const p = this.inFlight;
+    if (!p) return;
+    this.inFlight = null;
+    if (this.commandTimer) {
+      clearTimeout(this.commandTimer);
+      this.commandTimer = null;
+    }
+    this.commandsSent++;
+    fn(p);
+    if (!this.closed) this.sendNext();
+  }
+
+  private onData(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      let line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      this.onLine(line);
+      if (this.closed) return;
+    }
+    const limit = this.headerLines ? this.limits.maxHeaderBytes : this.limits.maxLineBytes;
+    if (this.buf.length > limit) {
+      this.fail(new AgiProtocolError(`line longer than ${limit} bytes from Asterisk`));
+    }
+  }
+
+  private onLine(line: string): void {
+    if (this.headerLines) {
+      this.headerBytes += line.length + 1;
+      if (this.headerBytes > this.limits.maxHeaderBytes) {
+        this.fail(new AgiProtocolError(`AGI header block larger than ${this.limits.maxHeaderBytes} bytes`));
+        return;
+      }
+      if (line !== '') {
+        this.headerLines.push(line);
+        return;
+      }
+      const lines = this.headerLines;
+      this.headerLines = null;
+      if (this.headerTimer) clearTimeout(this.headerTimer);
+      try {
+        const req = parseRequest(lines);
+        this.requestWaiter?.resolve(req);
+        this.requestWaiter = null;
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new AgiProtocolError(String(err)));
+      }
+      return;
+    }
+    let msg;
+    try {
+      msg = this.decoder.push(line);
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new AgiProtocolError(String(err)));
+      return;
+    }
+    if (!msg) return;
+    switch (msg.kind) {
+      case 'hangup':
+        if (!this.hungUp) {
+          this.hungUp = true;
+          this.emit('hangup');
+        }
+        return;
+      case 'reply':
+        if (!this.inFlight) {
+          this.emit('unsolicited', line);
+          return;
+        }
+        this.settle((p) => p.resolve(msg.reply));
+        return;
+      case 'invalid':
+        this.settle((p) =>
+          p.reject(msg.code === 510 ? new AgiInvalidCommandError(p.line) : new AgiDeadChannelError(p.line)),
+        );
+        return;
+      case 'syntax':
+        this.settle((p) => p.reject(new AgiSyntaxError(p.line, msg.usage)));
+        return;
+    }
+  }
+
+  /** Ends the connection for good: everything pending rejects with `err`. */
+  private fail(err: AgiError | Error): void {
+    if (this.closed) return;
+    this.closeReason ??= err;
+    this.emit('protocolError', err);
+    this.socket.destroy();
+    this.onClose();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.headerTimer) clearTimeout(this.headerTimer);
+    if (this.commandTimer) clearTimeout(this.commandTimer);
+    const reason = this.closeReason;
+    if (this.requestWaiter) {
+      this.requestWaiter.reject(reason ?? new AgiProtocolError('connection closed before the AGI header was complete'));
+      this.requestWaiter = null;
+    }
+    this.inFlightAtClose = this.inFlight !== null;
+    const pending = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    this.inFlight = null;
+    this.queue.length = 0;
+    pending.forEach((p, i) => {
+      // the command in flight learns the real reason (timeout, garbage); the queued ones were never sent
+      p.reject(i === 0 && this.inFlightAtClose && reason instanceof AgiError ? reason : new AgiClosedError(p.line));
+    });
+    this.emit('close');
+  }
+}

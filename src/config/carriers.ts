@@ -1,0 +1,195 @@
+import { checkDialTemplate, SAFE_DIAL_OPTIONS } from '../routing/dial-string.js';
+import { STRATEGIES, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
+
+export type RouteEntry = RouteConfig & { readonly script: string };
+
+export interface ValidatedRouting extends RoutingConfig {
+  readonly routes: ReadonlyMap<string, RouteEntry>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Collects every problem with a key path and the bad value, so one check-config run shows them all. */
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, value: unknown, why: string): void {
+    this.list.push(`${path} = ${JSON.stringify(value)}: ${why}`);
+  }
+}
+
+function str(p: Problems, o: Obj, key: string, path: string, def?: string): string {
+  const v = o[key];
+  if (v === undefined && def !== undefined) return def;
+  if (typeof v !== 'string') {
+    p.add(`${path}.${key}`, v, 'must be a string');
+    return def ?? '';
+  }
+  return v;
+}
+
+function int(p: Problems, o: Obj, key: string, path: string, def: number, min: number, max: number): number {
+  const v = o[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    p.add(`${path}.${key}`, v, `must be a whole number from ${min} to ${max}`);
+    return def;
+  }
+  return v;
+}
+
+function codes(p: Problems, o: Obj, key: string, path: string): number[] {
+  const v = o[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 300 && c <= 699)) {
+    p.add(`${path}.${key}`, v, 'must be a list of SIP response codes (300-699)');
+    return [];
+  }
+  return v as number[];
+}
+
+const CARRIER_KEYS = new Set(['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes']);
+const ROUTE_KEYS = new Set(['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown']);
+
+function unknownKeys(p: Problems, o: Obj, allowed: Set<string>, path: string): void {
+  for (const k of Object.keys(o)) if (!allowed.has(k)) p.add(`${path}.${k}`, o[k], `unknown key (allowed: ${[...allowed].join(', ')})`);
+}
+
+function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | null {
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object');
+    return null;
+  }
+  unknownKeys(p, raw, CARRIER_KEYS, path);
+  const name = str(p, raw, 'name', path);
+  if (!NAME.test(name)) p.add(`${path}.name`, name, 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
+  const dial = str(p, raw, 'dial', path);
+  const why = checkDialTemplate(dial);
+  if (why) p.add(`${path}.dial`, dial, why);
+  const peer = str(p, raw, 'peer', path, name);
+  if (!/^[A-Za-z0-9_.@:/-]{1,128}$/.test(peer)) p.add(`${path}.peer`, peer, 'must be an Asterisk peer, endpoint or AOR name');
+  const dialOptions = str(p, raw, 'dialOptions', path, 'tT');
+  if (!SAFE_DIAL_OPTIONS.test(dialOptions)) p.add(`${path}.dialOptions`, dialOptions, 'Dial options may hold letters, digits, ( ) ^ : only');
+  const enabled = raw['enabled'] ?? true;
+  if (typeof enabled !== 'boolean') p.add(`${path}.enabled`, enabled, 'must be true or false');
+  const ringTimeout = int(p, raw, 'ringTimeout', path, 60, 1, 3600);
+  const progressTimeout = int(p, raw, 'progressTimeout', path, 5, 0, 3600);
+  return {
+    name,
+    dial,
+    peer,
+    ringTimeout,
+    progressTimeout,
+    dialOptions,
+    weight: int(p, raw, 'weight', path, 1, 0, 1000),
+    enabled: enabled === true,
+    retrySipCodes: codes(p, raw, 'retrySipCodes', path),
+    finalSipCodes: codes(p, raw, 'finalSipCodes', path),
+  };
+}
+
+function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyMap<string, CarrierConfig>): RouteEntry | null {
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object');
+    return null;
+  }
+  unknownKeys(p, raw, ROUTE_KEYS, path);
+  const name = str(p, raw, 'name', path);
+  if (!NAME.test(name)) p.add(`${path}.name`, name, 'must be 1-64 letters, digits, _ . -');
+  const script = str(p, raw, 'script', path, name);
+  const patternRaw = raw['pattern'];
+  let pattern: string | null = null;
+  if (patternRaw !== undefined && patternRaw !== null) {
+    if (typeof patternRaw !== 'string') p.add(`${path}.pattern`, patternRaw, 'must be a regular expression string');
+    else {
+      try {
+        new RegExp(patternRaw);
+        pattern = patternRaw;
+      } catch (err) {
+        p.add(`${path}.pattern`, patternRaw, `not a valid regular expression (${(err as Error).message})`);
+      }
+    }
+  }
+  const strategy = str(p, raw, 'strategy', path, 'failover') as Strategy;
+  if (!STRATEGIES.includes(strategy)) p.add(`${path}.strategy`, strategy, `must be one of ${STRATEGIES.join(', ')}`);
+  const list = raw['carriers'];
+  const names: string[] = [];
+  if (!Array.isArray(list) || list.length === 0) p.add(`${path}.carriers`, list, 'must be a non-empty list of carrier names');
+  else {
+    list.forEach((c, i) => {
+      if (typeof c !== 'string' || !carriers.has(c)) p.add(`${path}.carriers[${i}]`, c, `unknown carrier (known: ${[...carriers.keys()].join(', ') || 'none'})`);
+      else if (names.includes(c)) p.add(`${path}.carriers[${i}]`, c, 'listed twice');
+      else names.push(c);
+    });
+  }
+  const whenAllDown = str(p, raw, 'whenAllDown', path, 'try');
+  if (whenAllDown !== 'try' && whenAllDown !== 'refuse') p.add(`${path}.whenAllDown`, whenAllDown, 'must be try or refuse');
+  const prefix = str(p, raw, 'prefix', path, '');
+  if (!/^\+?[0-9]*$/.test(prefix)) p.add(`${path}.prefix`, prefix, 'must be digits with an optional leading +');
+  return {
+    name,
+    script,
+    pattern,
+    strategy,
+    carriers: names,
+    maxAttempts: int(p, raw, 'maxAttempts', path, Math.max(names.length, 1), 1, 32),
+    stripDigits: int(p, raw, 'stripDigits', path, 0, 0, 16),
+    prefix,
+    whenAllDown: whenAllDown === 'refuse' ? 'refuse' : 'try',
+  };
+}
+
+export type RoutingResult = { readonly ok: true; readonly routing: ValidatedRouting } | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Validates carriers and routes from a config file; every problem names its key path and value. */
+export function parseRouting(rawCarriers: unknown, rawRoutes: unknown): RoutingResult {
+  const p = new Problems();
+  const carriers = new Map<string, CarrierConfig>();
+  if (!Array.isArray(rawCarriers)) p.add('carriers', rawCarriers, 'must be a list');
+  else {
+    rawCarriers.forEach((raw, i) => {
+      const c = parseCarrier(p, raw, `carriers[${i}]`);
+      if (!c) return;
+      if (carriers.has(c.name)) p.add(`carriers[${i}].name`, c.name, 'duplicate carrier name');
+      else carriers.set(c.name, c);
+    });
+  }
+  const routes = new Map<string, RouteEntry>();
+  if (!Array.isArray(rawRoutes)) p.add('routes', rawRoutes, 'must be a list');
+  else {
+    rawRoutes.forEach((raw, i) => {
+      const r = parseRoute(p, raw, `routes[${i}]`, carriers);
+      if (!r) return;
+      if (routes.has(r.name)) p.add(`routes[${i}].name`, r.name, 'duplicate route name');
+      else routes.set(r.name, r);
+    });
+  }
+  if (p.list.length > 0) return { ok: false, problems: p.list };
+  return { ok: true, routing: { carriers, routes } };
+}
+
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern);
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+/**
+ * Picks the route for a call: `?route=NAME` in the AGI URL names one directly; otherwise the first route,
+ * in config order, whose script is the AGI script path and whose pattern (if any) matches the number.
+ */
+export function findRoute(routing: ValidatedRouting, script: string, number: string, named?: string): RouteEntry | null {
+  if (named) return routing.routes.get(named) ?? null;
+  for (const r of routing.routes.values()) {
+    if (r.script !== script) continue;
+    if (r.pattern !== null && !compiled(r.pattern).test(number)) continue;
+    return r;
+  }
+  return null;
+}

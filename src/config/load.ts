@@ -1,0 +1,73 @@
+import convict from 'convict';
+import { readFileSync } from 'node:fs';
+import { parseRouting, type ValidatedRouting } from './carriers.js';
+import { daemonSchema, type DaemonSettings } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${message}:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export interface LoadedConfig {
+  readonly settings: DaemonSettings;
+  readonly routing: ValidatedRouting;
+  readonly file: string | null;
+}
+
+export interface LoadOptions {
+  /** JSON config file; null = built-in defaults only. */
+  readonly file: string | null;
+  /** Environment to read FAILOVER_AGI_* from (tests pass {}). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values that win over file and env (the demo sets its ports here). */
+  readonly overrides?: Record<string, unknown>;
+}
+
+/** defaults < file < env < overrides; then strict validation of every key, then carriers and routes. */
+export function loadConfig(opts: LoadOptions): LoadedConfig {
+  const conf = convict<DaemonSettings>(daemonSchema as unknown as convict.Schema<DaemonSettings>, {
+    env: opts.env ?? process.env,
+    args: [],
+  });
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${opts.file}`, [(err as Error).message]);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${opts.file} is not valid JSON`, [(err as Error).message]);
+    }
+    try {
+      // convict re-applies the environment after load(), so env still wins over the file
+      conf.load(parsed as Partial<DaemonSettings>);
+    } catch (err) {
+      throw new ConfigError(`config file ${opts.file} has bad values`, String((err as Error).message).split('\n'));
+    }
+  }
+  if (opts.overrides) for (const [k, v] of Object.entries(opts.overrides)) conf.set(k, v as never);
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, String((err as Error).message).split('\n'));
+  }
+  const settings = conf.getProperties();
+  const problems: string[] = [];
+  if (settings.agi.port === 4577) problems.push('agi.port = 4577: that port belongs to VICIdial\'s FastAGI_log; use 4573');
+  if (settings.agi.allowedPeers.length === 0) problems.push('agi.allowedPeers = []: no Asterisk could connect');
+  const routing = parseRouting(settings.carriers, settings.routes);
+  if (!routing.ok) problems.push(...routing.problems);
+  if (problems.length > 0 || !routing.ok) {
+    throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, problems);
+  }
+  return { settings, routing: routing.routing, file: opts.file };
+}
