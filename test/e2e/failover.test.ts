@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+
+const NUM = '15552345678';
+
+describe('failover through TCP against the simulated Asterisk', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await startTestDaemon();
+  });
+  after(async () => d.stop());
+
+  const call = (carriers: Record<string, Behaviour | Behaviour[]>, extra: Partial<Parameters<typeof simulateCall>[0]> = {}) =>
+    simulateCall({ port: d.port, args: [NUM], carriers, ...extra });
+
+  test('primary 503 → secondary answers: two Dials, FAILOVER_STATUS=ANSWER on the secondary', async () => {
+    const r = await call({ 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', talkMs: 20 } });
+    assert.deepEqual(r.dials, ['SIP/15552345678@carrier-primary,30^5,tT', 'PJSIP/15552345678@carrier-b,60^5,tT']);
+    assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+    assert.equal(r.vars.get('FAILOVER_CARRIER'), 'secondary');
+    assert.equal(r.vars.get('FAILOVER_ATTEMPTS'), '2');
+    assert.equal(r.vars.get('DIALSTATUS'), 'ANSWER');
+    // HangupCauseClear before every Dial, one GET FULL VARIABLE after it
+    const verbs = r.commands.map((c) => c.split(' ').slice(0, 2).join(' '));
+    assert.deepEqual(verbs.slice(0, 6), ['EXEC HangupCauseClear', 'EXEC Dial', 'GET FULL', 'EXEC HangupCauseClear', 'EXEC Dial', 'GET FULL']);
+  });
+
+  test('attempt records carry SIP code, cause, verdict and reason', async () => {
+    const before = d.sink.attempts.length;
+    await call({ 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } }, { uniqueid: '1795412596.4' });
+    const recs = d.sink.attempts.slice(before);
+    assert.equal(recs.length, 2);
+    assert.deepEqual(
+      recs.map((r) => [r.uniqueid, r.attempt, r.carrier, r.dialStatus, r.cause, r.sipCode, r.sipReason, r.verdict]),
+      [
+        ['1795412596.4', 1, 'primary', 'CONGESTION', 34, 503, 'Service Unavailable', 'next'],
+        ['1795412596.4', 2, 'secondary', 'ANSWER', 16, 200, 'OK', 'answered'],
+      ],
+    );
+  });
+
+  const stopCases: [string, Behaviour, string, string][] = [
+    ['486 busy (chan_sip)', { kind: 'reject', sip: 486 }, 'BUSY', 'BUSY'],
+    ['404 not found', { kind: 'reject', sip: 404 }, 'CHANUNAVAIL', 'CHANUNAVAIL'],
+    ['480 on chan_sip (BUSY)', { kind: 'reject', sip: 480 }, 'BUSY', 'BUSY'],
+    ['603 decline', { kind: 'reject', sip: 603 }, 'BUSY', 'BUSY'],
+    ['ring, no answer', { kind: 'ring-no-answer' }, 'NOANSWER', 'NOANSWER'],
+    ['caller hangs up while ringing', { kind: 'caller-hangup' }, 'CANCEL', 'CANCEL'],
+    ['answered, caller hangs up after', { kind: 'answer', callerHangsUp: true }, 'ANSWER', 'ANSWER'],
+  ];
+  for (const [label, b, status, dialStatus] of stopCases) {
+    test(`stop without retry: ${label}`, async () => {
+      const r = await call({ 'carrier-primary': b, 'carrier-b': { kind: 'answer' } });
+      assert.equal(r.dials.length, 1, 'a second Dial would ring the same person twice');
+      assert.equal(r.vars.get('FAILOVER_STATUS'), status);
+      assert.equal(r.vars.get('DIALSTATUS'), dialStatus);
+    });
+  }
+
+  const nextCases: [string, Behaviour][] = [
+    ['503', { kind: 'reject', sip: 503 }],
+    ['500 (chan_sip CONGESTION)', { kind: 'reject', sip: 500 }],
+    ['502', { kind: 'reject', sip: 502 }],
+    ['504', { kind: 'reject', sip: 504 }],
+    ['408', { kind: 'reject', sip: 408 }],
+    ['INVITE swallowed (cause 18)', { kind: 'blackhole', afterMs: 5 }],
+    ['unreachable (cause 20)', { kind: 'unreachable' }],
+    ['no progress (CHANUNAVAIL/0)', { kind: 'no-progress' }],
+    ['CONGESTION/0 without a code', { kind: 'congestion-no-code' }],
+  ];
+  for (const [label, b] of nextCases) {
+    test(`next carrier: ${label}`, async () => {
+      const r = await call({ 'carrier-primary': b, 'carrier-b': { kind: 'answer' } });
+      assert.equal(r.dials.length, 2);
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+    });
+  }
+
+  test('PJSIP flavours: 500 → CHANUNAVAIL/38 fails over; 480 → NOANSWER/19 stops', async () => {
+    const carriers = [
+      { name: 'a', dial: 'PJSIP/${number}@pj-a' },
+      { name: 'b', dial: 'PJSIP/${number}@pj-b' },
+    ];
+    const p = await startTestDaemon({ carriers, routes: [{ name: 'outbound-failover', carriers: ['a', 'b'] }] });
+    try {
+      const r500 = await simulateCall({ port: p.port, args: [NUM], carriers: { 'pj-a': { kind: 'reject', sip: 500 }, 'pj-b': { kind: 'answer' } } });
+      assert.equal(r500.dials.length, 2);
+      assert.equal(p.sink.attempts[0]?.dialStatus, 'CHANUNAVAIL');
+      assert.equal(p.sink.attempts[0]?.cause, 38);
+      const r480 = await simulateCall({ port: p.port, args: [NUM], carriers: { 'pj-a': { kind: 'reject', sip: 480 }, 'pj-b': { kind: 'answer' } } });
+      assert.equal(r480.dials.length, 1);
+      assert.equal(r480.vars.get('FAILOVER_STATUS'), 'NOANSWER');
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test('every carrier failing → EXHAUSTED, DIALSTATUS of the last attempt', async () => {
+    const r = await call({ 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'blackhole' }, 'carrier-c': { kind: 'unreachable' } });
+    assert.equal(r.dials.length, 3);
+    assert.equal(r.vars.get('FAILOVER_STATUS'), 'EXHAUSTED');
+    assert.equal(r.vars.get('DIALSTATUS'), 'CHANUNAVAIL');
+    assert.equal(r.vars.get('FAILOVER_ATTEMPTS'), '3');
+    const last = d.sink.attempts[d.sink.attempts.length - 1];
+    assert.equal(last?.verdict, 'exhausted');
+  });
+
+  test('per-carrier override: 480 retried on a carrier that lists it', async () => {
+    const carriers = [
+      { name: 'a', dial: 'SIP/${number}@c-a', retrySipCodes: [480] },
+      { name: 'b', dial: 'SIP/${number}@c-b' },
+    ];
+    const p = await startTestDaemon({ carriers, routes: [{ name: 'outbound-failover', carriers: ['a', 'b'] }] });
+    try {
+      const r = await simulateCall({ port: p.port, args: [NUM], carriers: { 'c-a': { kind: 'reject', sip: 480 }, 'c-b': { kind: 'answer' } } });
+      assert.equal(r.dials.length, 2);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test('maxAttempts bounds the Dials', async () => {
+    const p = await startTestDaemon({ routes: [{ name: 'outbound-failover', carriers: ['primary', 'secondary', 'tertiary'], maxAttempts: 2 }] });
+    try {
+      const r = await simulateCall({ port: p.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'reject', sip: 503 }, 'carrier-c': { kind: 'answer' } } });
+      assert.equal(r.dials.length, 2);
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'EXHAUSTED');
+      assert.equal(p.sink.attempts.at(-1)?.verdict, 'skipped');
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
+describe('strategies', () => {
+  test('round_robin rotates the first carrier per call', async () => {
+    const p = await startTestDaemon({ routes: [{ name: 'outbound-failover', strategy: 'round_robin', carriers: ['primary', 'secondary', 'tertiary'] }] });
+    try {
+      const firsts: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await simulateCall({ port: p.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'answer' }, 'carrier-b': { kind: 'answer' }, 'carrier-c': { kind: 'answer' } } });
+        firsts.push(r.vars.get('FAILOVER_CARRIER') ?? '');
+      }
+      assert.deepEqual(firsts, ['primary', 'secondary', 'tertiary', 'primary']);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test('weighted picks the first carrier by weight, weight 0 is never dialed', async () => {
+    const carriers = [
+      { name: 'heavy', dial: 'SIP/${number}@heavy', weight: 3 },
+      { name: 'light', dial: 'SIP/${number}@light', weight: 1 },
+      { name: 'drained', dial: 'SIP/${number}@drained', weight: 0 },
+    ];
+    const draws = [0.1, 0.5, 0.74, 0.76, 0.99];
+    let i = 0;
+    const p = await startTestDaemon({ carriers, routes: [{ name: 'outbound-failover', strategy: 'weighted', carriers: ['heavy', 'light', 'drained'] }], random: () => draws[i++ % draws.length] ?? 0 });
+    try {
+      const got: string[] = [];
+      for (let k = 0; k < draws.length; k++) {
+        const r = await simulateCall({ port: p.port, args: [NUM], carriers: { heavy: { kind: 'answer' }, light: { kind: 'answer' }, drained: { kind: 'answer' } } });
+        got.push(r.vars.get('FAILOVER_CARRIER') ?? '');
+        assert.ok(!r.dials.some((x) => x.includes('@drained')));
+      }
+      assert.deepEqual(got, ['heavy', 'heavy', 'heavy', 'light', 'light']);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test('simultaneous: one Dial of A&B&C, every leg recorded with its own SIP code', async () => {
+    const p = await startTestDaemon({ routes: [{ name: 'outbound-failover', strategy: 'simultaneous', carriers: ['primary', 'secondary', 'tertiary'] }] });
+    try {
+      const r = await simulateCall({ port: p.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' }, 'carrier-c': { kind: 'unreachable' } } });
+      assert.equal(r.dials.length, 1);
+      assert.equal(r.dials[0], 'SIP/15552345678@carrier-primary&PJSIP/15552345678@carrier-b&IAX2/carrier-c/15552345678,60^5,tT');
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+      assert.equal(r.vars.get('FAILOVER_CARRIER'), 'secondary');
+      const legs = p.sink.attempts.map((a) => [a.carrier, a.sipCode, a.verdict]);
+      assert.deepEqual(legs, [
+        ['primary', 503, 'stop'],
+        ['secondary', 200, 'answered'],
+        ['tertiary', null, 'stop'],
+      ]);
+    } finally {
+      await p.stop();
+    }
+  });
+});
