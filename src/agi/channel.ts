@@ -137,7 +137,8 @@ export class AgiChannel extends EventEmitter {
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       let line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      // Asterisk ends lines with \n only; a \r in the header is part of a value (and makes a number invalid)
+      if (!this.headerLines && line.endsWith('\r')) line = line.slice(0, -1);
       this.onLine(line);
       if (this.closed) return;
     }

@@ -47,11 +47,12 @@ export interface SimCallOptions {
 
 export interface SimCallResult {
   readonly commands: string[];
-  /** The data of every EXEC Dial, as Asterisk's parse_args() read it. */
+  /** The data of every EXEC Dial that placed a call, as Asterisk's parse_args() read it. */
   readonly dials: string[];
+  /** EXEC Dial received after the caller hung up: app_dial places no call for these. */
+  readonly deadDials: string[];
   readonly vars: Map<string, string>;
   readonly hangupSent: boolean;
-  /** Commands that arrived after the socket should have been idle (after a HANGUP), for assertions. */
   readonly durationMs: number;
 }
 
@@ -224,6 +225,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
   const causes = new Map<string, string>();
   const commands: string[] = [];
   const dials: string[] = [];
+  const deadDials: string[] = [];
   const perCarrier = new Map<string, number>();
   const counter = { n: 2 };
   let hungUp = false;
@@ -255,11 +257,13 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       return (b as readonly Behaviour[])[Math.min(n, (b as readonly Behaviour[]).length - 1)] as Behaviour;
     };
     const runDial = async (data: string): Promise<string> => {
-      dials.push(data);
       if (hungUp) {
+        // app_dial: "Caller hung up before dial." DIALSTATUS=CANCEL, -1, no channel is requested
+        deadDials.push(data);
         vars.set('DIALSTATUS', 'CANCEL');
         return '200 result=-1\n';
       }
+      dials.push(data);
       const legs = parseLegs(data, counter);
       const results = legs.map((leg) => ({ leg, r: playLeg(leg, behaviourFor(leg.carrier)) }));
       const winner = results.find((x) => x.r.answered);
@@ -353,7 +357,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(err);
     });
     sock.on('close', () => {
-      void busy.then(() => resolve({ commands, dials, vars, hangupSent, durationMs: Date.now() - started }));
+      void busy.then(() => resolve({ commands, dials, deadDials, vars, hangupSent, durationMs: Date.now() - started }));
     });
   });
 }
