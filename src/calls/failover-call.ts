@@ -43,7 +43,15 @@ interface CallState {
   route: RouteEntry | null;
   number: string;
   readonly campaign: string;
+  /** agi_arg_3: a ring timeout in seconds that wins over the carrier's (VICIdial's campaign dial timeout, ${CAMPDTO}). */
+  readonly ringOverride: number | null;
   readonly records: AttemptRecord[];
+}
+
+function ringOverride(arg: string | undefined): number | null {
+  if (arg === undefined || !/^\d{1,4}$/.test(arg.trim())) return null;
+  const n = Number(arg.trim());
+  return n >= 1 && n <= 3600 ? n : null;
 }
 
 type RecordFields = Partial<AttemptRecord> & Pick<AttemptRecord, 'verdict' | 'reason' | 'startedAt' | 'endedAt'>;
@@ -120,6 +128,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     route: null,
     number: '',
     campaign: req.args[1] ?? '',
+    ringOverride: ringOverride(req.args[2]),
     records: [],
   };
   const now = (): number => ctx.clock.now();
@@ -233,7 +242,7 @@ async function dialInTurn(channel: AgiChannel, s: CallState, targets: readonly P
     }
     if (!(await clearCauses(channel, s))) return { ...last, status: channel.hungUp ? 'CANCEL' : 'ERROR', dials };
     const dialString = buildChannel(c, s.number);
-    const data = buildDialData([dialString], c.ringTimeout, c.progressTimeout, c.dialOptions);
+    const data = buildDialData([dialString], s.ringOverride ?? c.ringTimeout, c.progressTimeout, c.dialOptions);
     const startedAt = ctx.clock.now();
     dials++;
     const run = await runDial(channel, s, data);
@@ -284,7 +293,7 @@ async function dialTogether(channel: AgiChannel, s: CallState, targets: readonly
   const carriers = usable.map((t) => t.carrier);
   const data = buildDialData(
     carriers.map((c) => buildChannel(c, s.number)),
-    Math.max(...carriers.map((c) => c.ringTimeout)),
+    s.ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
     Math.max(...carriers.map((c) => c.progressTimeout)),
     carriers[0]?.dialOptions ?? '',
   );

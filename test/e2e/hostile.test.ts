@@ -200,3 +200,34 @@ describe('VICIdial conventions', () => {
     }
   });
 });
+
+describe('campaign dial timeout', () => {
+  test('agi_arg_3 (VICIdial ${CAMPDTO}) overrides the ring timeout; junk is ignored', async () => {
+    const d = await startTestDaemon();
+    try {
+      const a = await simulateCall({ port: d.port, args: [NUM, 'CAMP', '45'], carriers: { 'carrier-primary': { kind: 'answer' } } });
+      assert.equal(a.dials[0], 'SIP/15552345678@carrier-primary,45^5,tT');
+      const b = await simulateCall({ port: d.port, args: [NUM, 'CAMP', '45,G(x)'], carriers: { 'carrier-primary': { kind: 'answer' } } });
+      assert.equal(b.dials[0], 'SIP/15552345678@carrier-primary,30^5,tT');
+      const c = await simulateCall({ port: d.port, args: [NUM, 'CAMP', ''], carriers: { 'carrier-primary': { kind: 'answer' } } });
+      assert.equal(c.dials[0], 'SIP/15552345678@carrier-primary,30^5,tT');
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test('every log line of a call carries its uniqueid; the number is masked but for its last four digits', async () => {
+    const d = await startTestDaemon();
+    try {
+      await simulateCall({ port: d.port, args: [NUM], uniqueid: '1795412596.77', carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } } });
+      const lines = d.logLines().filter((l) => l['msg'] === 'attempt' || l['msg'] === 'call done');
+      assert.equal(lines.length, 3);
+      for (const l of lines) {
+        assert.equal(l['uniqueid'], '1795412596.77');
+        assert.equal(l['number'], '*******5678');
+      }
+    } finally {
+      await d.stop();
+    }
+  });
+});
