@@ -20,6 +20,15 @@ export interface AgiChannelLimits {
   readonly commandTimeout: number;
   readonly maxHeaderBytes: number;
   readonly maxLineBytes: number;
+  /** Told the round trip of every command that has a timeout (all but EXEC Dial), for the metrics histogram. */
+  readonly observeCommand?: (verb: string, seconds: number) => void;
+}
+
+/** `EXEC Dial "…"` → `EXEC Dial`, `GET FULL VARIABLE "…"` → `GET FULL VARIABLE`: a bounded label. */
+export function commandVerb(line: string): string {
+  const q = line.indexOf(' "');
+  const head = q >= 0 ? line.slice(0, q) : line;
+  return head.startsWith('SET VARIABLE') ? 'SET VARIABLE' : head;
 }
 
 interface PendingCommand {
@@ -48,6 +57,7 @@ export class AgiChannel extends EventEmitter {
   private readonly decoder = new ReplyDecoder();
   private readonly queue: PendingCommand[] = [];
   private inFlight: PendingCommand | null = null;
+  private sentAt = 0;
   private commandTimer: NodeJS.Timeout | null = null;
   private closeReason: Error | null = null;
   private inFlightAtClose = false;
@@ -112,6 +122,7 @@ export class AgiChannel extends EventEmitter {
     const next = this.queue.shift();
     if (!next) return;
     this.inFlight = next;
+    if (this.limits.observeCommand) this.sentAt = performance.now();
     if (next.timeoutMs !== null) {
       this.commandTimer = setTimeout(() => this.fail(new AgiTimeoutError(next.line, next.timeoutMs ?? 0)), next.timeoutMs);
     }
@@ -127,6 +138,9 @@ export class AgiChannel extends EventEmitter {
       this.commandTimer = null;
     }
     this.commandsSent++;
+    if (this.limits.observeCommand && p.timeoutMs !== null) {
+      this.limits.observeCommand(commandVerb(p.line), (performance.now() - this.sentAt) / 1000);
+    }
     fn(p);
     if (!this.closed) this.sendNext();
   }

@@ -28,6 +28,8 @@ export interface CallContext {
 }
 
 export interface CallResult {
+  /** The route's name, or the script path when no route matched. */
+  readonly route: string;
   readonly status: FailoverStatus;
   readonly carrier: string;
   /** Dials placed. */
@@ -139,7 +141,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     s.log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
     emit(s, { verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
     await report(channel, s.log, { FAILOVER_STATUS: 'NOROUTE', FAILOVER_ATTEMPTS: '0' });
-    return { status: 'NOROUTE', carrier: '', dials: 0, records: s.records };
+    return { route: req.script, status: 'NOROUTE', carrier: '', dials: 0, records: s.records };
   }
   s.route = route;
   const normalized = normalizeNumber(rawNumber, route);
@@ -147,7 +149,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     s.log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
     emit(s, { verdict: 'invalid', reason: normalized.reason, startedAt: t0, endedAt: t0, number: rawNumber.replace(/[^\x20-\x7e]/g, '?').slice(0, 32) });
     await report(channel, s.log, { FAILOVER_STATUS: 'INVALID', FAILOVER_ATTEMPTS: '0' });
-    return { status: 'INVALID', carrier: '', dials: 0, records: s.records };
+    return { route: route.name, status: 'INVALID', carrier: '', dials: 0, records: s.records };
   }
   s.number = normalized.number;
 
@@ -174,7 +176,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   vars['DIALSTATUS'] = result.dialStatus || 'CHANUNAVAIL';
   await report(channel, s.log, vars);
   s.log.info({ status: result.status, carrier: result.carrier, dials: result.dials, ms: now() - t0 }, 'call done');
-  return { status: result.status, carrier: result.carrier, dials: result.dials, records: s.records };
+  return { route: route.name, status: result.status, carrier: result.carrier, dials: result.dials, records: s.records };
 }
 
 interface LoopResult {

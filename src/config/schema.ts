@@ -85,6 +85,10 @@ export const daemonSchema = {
     host: { doc: 'Address of /metrics, /healthz and /status.', format: String, default: '127.0.0.1' },
     port: { doc: 'Port of /metrics, /healthz and /status; 0 = off.', format: 'port', default: 9573, env: 'FAILOVER_AGI_HTTP_PORT' },
   },
+  control: {
+    socket: { doc: 'Unix socket the CLI talks to (mode 0660: the service user, its group and root).', format: String, default: '/run/failover-agi/control.sock', env: 'FAILOVER_AGI_CONTROL_SOCKET' },
+    stateFile: { doc: 'Where drain/force-down survive restarts.', format: String, default: '/var/lib/failover-agi/admin-state.json', env: 'FAILOVER_AGI_STATE_FILE' },
+  },
   shutdown: {
     grace: { doc: 'ms calls in progress may take to finish after SIGTERM.', format: 'nat', default: 30000 },
   },
@@ -141,6 +145,7 @@ export interface DaemonSettings {
     fsyncMs: number;
   };
   http: { host: string; port: number };
+  control: { socket: string; stateFile: string };
   shutdown: { grace: number };
   carriers: unknown[];
   routes: unknown[];

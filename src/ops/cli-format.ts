@@ -1,0 +1,48 @@
+import type { DaemonStatus, PlanPreview } from './status.js';
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function ago(ms: number): string {
+  if (ms < 0) return '-';
+  const s = Math.round(ms / 1000);
+  if (s < 90) return `${s}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => pad(c, widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** The table `failover-agi status` prints. */
+export function formatStatus(s: DaemonStatus): string {
+  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'WHY']];
+  for (const c of s.carriers) {
+    rows.push([
+      c.name,
+      c.state,
+      c.since > 0 ? ago(s.now - c.since) : '-',
+      String(c.last15m.dials),
+      c.last15m.asr === null ? '-' : `${Math.round(c.last15m.asr * 100)}%`,
+      String(c.last15m.failures),
+      String(c.last15m.skipped),
+      c.reason,
+    ]);
+  }
+  const ami = s.ami.enabled ? (s.ami.connected ? 'connected' : 'DISCONNECTED') : 'off';
+  const db = s.db.configured ? `${s.db.connected ? 'connected' : 'DOWN (spooling)'}, queue ${s.db.queued}, spool ${s.db.spoolBytes} B` : 'none (JSONL spool)';
+  const routes = s.routes.map((r) => `  ${r.name} (${r.strategy}): ${r.carriers.join(' → ')}`).join('\n');
+  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}\n\n${formatTable(rows)}\n\nroutes:\n${routes}\n`;
+}
+
+export function formatPlan(p: PlanPreview): string {
+  if (p.error) return `${p.error}\n`;
+  const lines = [`route ${p.route}, number ${p.number}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
+  p.order.forEach((o, i) => lines.push(`  ${i + 1}. ${pad(o.carrier, 12)} ${pad(o.state, 8)} Dial(${o.dial})`));
+  if (p.order.length === 0) lines.push('  (no carrier would be dialed)');
+  for (const s of p.skipped) lines.push(`  skip ${pad(s.carrier, 12)} ${pad(s.state, 8)} ${s.reason}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,54 @@
+/** The CLI ↔ daemon protocol on the control socket: one JSON request line, one JSON response line. */
+export type ControlRequest =
+  | { readonly cmd: 'status' }
+  | { readonly cmd: 'plan'; readonly number: string; readonly route?: string }
+  | { readonly cmd: 'drain'; readonly carrier: string }
+  | { readonly cmd: 'enable'; readonly carrier: string }
+  | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null };
+
+export type ControlResponse = { readonly ok: true; readonly data: unknown } | { readonly ok: false; readonly error: string };
+
+export function parseControlRequest(line: string): ControlRequest | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'request is not JSON';
+  }
+  if (typeof v !== 'object' || v === null) return 'request is not an object';
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string | null => (typeof o[k] === 'string' ? (o[k] as string) : null);
+  switch (o['cmd']) {
+    case 'status':
+      return { cmd: 'status' };
+    case 'plan': {
+      const number = str('number');
+      if (number === null) return 'plan needs a number';
+      const route = str('route');
+      return route ? { cmd: 'plan', number, route } : { cmd: 'plan', number };
+    }
+    case 'drain':
+    case 'enable': {
+      const carrier = str('carrier');
+      if (!carrier) return `${String(o['cmd'])} needs a carrier`;
+      return { cmd: o['cmd'], carrier };
+    }
+    case 'force-down': {
+      const carrier = str('carrier');
+      if (!carrier) return 'force-down needs a carrier';
+      const forMs = typeof o['forMs'] === 'number' && o['forMs'] > 0 ? o['forMs'] : null;
+      return { cmd: 'force-down', carrier, forMs };
+    }
+    default:
+      return `unknown command ${JSON.stringify(o['cmd'])}`;
+  }
+}
+
+/** `10m`, `90s`, `2h`, `500ms`, or plain seconds → milliseconds. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}

@@ -1,0 +1,118 @@
+import client from 'prom-client';
+import type { CallResult } from '../calls/failover-call.js';
+import type { AttemptRecord, RecordSink } from '../calls/records.js';
+import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
+
+/** Live values read at scrape time, so nothing is counted twice and nothing goes stale. */
+export interface MetricSources {
+  activeCalls(): number;
+  health(): HealthSnapshot;
+  routes(): Iterable<{ readonly name: string; readonly carriers: readonly string[] }>;
+  store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean } | null;
+  ami?(): { connected: boolean; lastEventAt: number | null } | null;
+  now(): number;
+}
+
+/** Skip reasons as a small closed set, so the label never grows with free text. */
+export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): string {
+  if (r.reason.startsWith('maxAttempts')) return 'max_attempts';
+  if (r.reason.startsWith('half-open')) return 'probe_taken';
+  if (r.reason.startsWith('weight 0')) return 'drained';
+  if (r.reason.startsWith('all carriers down')) return 'route_refused';
+  if (r.reason === 'carrier not configured') return 'not_configured';
+  if (r.healthState === 'disabled') return 'disabled';
+  if (r.healthState === 'down') return 'down';
+  return 'other';
+}
+
+export interface Metrics {
+  readonly registry: client.Registry;
+  /** A RecordSink that counts: tee it beside the store. */
+  readonly sink: RecordSink;
+  observeCall(route: string, result: CallResult): void;
+  observeCommand(verb: string, seconds: number): void;
+}
+
+export function createMetrics(src: MetricSources): Metrics {
+  const registry = new client.Registry();
+  const p = 'failover_agi_';
+  const attempts = new client.Counter({ name: `${p}attempts_total`, help: 'Dials by carrier, verdict and SIP code', labelNames: ['carrier', 'verdict', 'sip_code'], registers: [registry] });
+  const calls = new client.Counter({ name: `${p}calls_total`, help: 'Calls by route and final FAILOVER_STATUS', labelNames: ['route', 'status'], registers: [registry] });
+  const failovers = new client.Counter({ name: `${p}failovers_total`, help: 'Attempts that moved a call on to the next carrier, by the carrier that failed', labelNames: ['route', 'carrier'], registers: [registry] });
+  const skips = new client.Counter({ name: `${p}skips_total`, help: 'Carriers left out of a call, by reason', labelNames: ['carrier', 'reason'], registers: [registry] });
+  const invalid = new client.Counter({ name: `${p}refused_calls_total`, help: 'Calls refused before any Dial (INVALID number, NOROUTE)', labelNames: ['reason'], registers: [registry] });
+  const breakerOpenings = new client.Counter({ name: `${p}breaker_openings_total`, help: 'Times a carrier breaker opened', labelNames: ['carrier'], registers: [registry] });
+  const transitions = new client.Counter({ name: `${p}carrier_transitions_total`, help: 'Carrier state changes', labelNames: ['carrier', 'to', 'source'], registers: [registry] });
+  const command = new client.Histogram({
+    name: `${p}agi_command_seconds`,
+    help: 'Round trip of AGI commands other than EXEC Dial',
+    labelNames: ['command'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  new client.Gauge({ name: `${p}active_calls`, help: 'AGI calls in progress', registers: [registry], collect() { this.set(src.activeCalls()); } });
+  new client.Gauge({
+    name: `${p}carrier_health`,
+    help: 'Carrier health: 1 for the current state, 0 for the others',
+    labelNames: ['carrier', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, h] of src.health()) for (const s of HEALTH_STATES) this.set({ carrier, state: s }, h.state === s ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: `${p}route_usable_carriers`,
+    help: 'Carriers of a route that are neither down nor disabled (0 = every call fails open or is refused)',
+    labelNames: ['route'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const h = src.health();
+      for (const r of src.routes()) {
+        this.set({ route: r.name }, r.carriers.filter((c) => !['down', 'disabled'].includes(h.get(c)?.state ?? 'unknown')).length);
+      }
+    },
+  });
+  new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });
+  new client.Gauge({ name: `${p}attempt_log_spool_bytes`, help: 'Bytes in the on-disk spool', registers: [registry], collect() { this.set(src.store?.()?.spoolBytes ?? 0); } });
+  new client.Gauge({ name: `${p}attempt_log_write_errors`, help: 'Failed database writes since start (records went to the spool)', registers: [registry], collect() { this.set(src.store?.()?.writeErrors ?? 0); } });
+  new client.Gauge({ name: `${p}db_connected`, help: '1 when the attempt-log database answers', registers: [registry], collect() { this.set(src.store?.()?.dbConnected ? 1 : 0); } });
+  new client.Gauge({ name: `${p}ami_connected`, help: '1 when logged in to AMI', registers: [registry], collect() { this.set(src.ami?.()?.connected ? 1 : 0); } });
+  new client.Gauge({
+    name: `${p}ami_last_event_age_seconds`,
+    help: 'Seconds since the last AMI event or resync (-1: never)',
+    registers: [registry],
+    collect() {
+      const at = src.ami?.()?.lastEventAt ?? null;
+      this.set(at === null ? -1 : (src.now() - at) / 1000);
+    },
+  });
+  client.collectDefaultMetrics({ register: registry, prefix: p });
+
+  const sink: RecordSink = {
+    attempt(r) {
+      switch (r.verdict) {
+        case 'skipped':
+          skips.inc({ carrier: r.carrier, reason: skipKind(r) });
+          return;
+        case 'invalid':
+          invalid.inc({ reason: r.reason.startsWith('no route') ? 'noroute' : 'invalid_number' });
+          return;
+        default:
+          attempts.inc({ carrier: r.carrier, verdict: r.verdict, sip_code: r.sipCode === null ? 'none' : String(r.sipCode) });
+          if (r.verdict === 'next') failovers.inc({ route: r.route, carrier: r.carrier });
+      }
+    },
+    carrierEvent(e: CarrierEvent) {
+      transitions.inc({ carrier: e.carrier, to: e.to, source: e.source });
+      if (e.source === 'breaker' && e.to === 'down') breakerOpenings.inc({ carrier: e.carrier });
+    },
+  };
+  return {
+    registry,
+    sink,
+    observeCall: (route, result) => calls.inc({ route, status: result.status }),
+    observeCommand: (verb, seconds) => command.observe({ command: verb }, seconds),
+  };
+}
