@@ -16,7 +16,7 @@ export type AgiMessage =
   | { readonly kind: 'invalid'; readonly code: 510 | 511 }
   | { readonly kind: 'syntax'; readonly usage: string };
 
-const REPLY_200 = /^200 result=(\S*)(.*)$/;
+const REPLY_200 = /^200 result=(\S*)(.*)$/s;
 const EXTRA_PAIRS = /^(?: [A-Za-z_]+=\S*)+$/;
 
 /** Parses `200 result=X[ (data)][ key=value…]`; the data may itself hold parentheses and spaces. */

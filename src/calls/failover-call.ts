@@ -250,6 +250,8 @@ async function dialInTurn(channel: AgiChannel, s: CallState, targets: readonly P
     const run = await runDial(channel, s, data);
     const more = dials < route.maxAttempts && i + 1 < targets.length;
     if (!run.ok) {
+      // proves nothing about the carrier, but frees a half-open trial at once
+      ctx.health.recordAttempt({ carrier: c.name, carrierFailure: false, carrierSuccess: false, reason: 'AGI error', at: run.endedAt });
       // the Dial may have rung someone: record it and never dial again
       emit(s, { verdict: 'stop', carrier: c.name, dialString: data, healthState: t.health, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       s.log.error({ err: run.error.message, carrier: c.name }, 'attempt cut short by an AGI error: stopping');

@@ -43,6 +43,8 @@ export interface SimCallOptions {
   readonly splitReplies?: boolean;
   /** Close the socket from Asterisk's side after the reply to the Nth command (as if Asterisk died). */
   readonly dropAfterCommand?: number;
+  /** Close the socket from Asterisk's side after this many ms, whatever is pending. */
+  readonly maxCallMs?: number;
 }
 
 export interface SimCallResult {
@@ -54,6 +56,8 @@ export interface SimCallResult {
   readonly vars: Map<string, string>;
   readonly hangupSent: boolean;
   readonly durationMs: number;
+  /** ms from connect until the daemon's side closed the socket (Asterisk would see the AGI end here). */
+  readonly closedAfterMs: number;
 }
 
 export function header(opts: Pick<SimCallOptions, 'script' | 'args' | 'extension' | 'uniqueid' | 'callerId' | 'callerIdName' | 'port'>): string {
@@ -338,6 +342,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       if (opts.dropAfterCommand === n) sock.destroy();
     };
     sock.setEncoding('utf8');
+    if (opts.maxCallMs !== undefined) setTimeout(() => sock.destroy(), opts.maxCallMs).unref();
     sock.on('connect', () => {
       void (async () => {
         await write(header({ ...opts, port: opts.port }));
@@ -356,8 +361,13 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
     sock.on('error', (err) => {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(err);
     });
+    let closedAfterMs = -1;
+    sock.on('end', () => {
+      if (closedAfterMs < 0) closedAfterMs = Date.now() - started;
+    });
     sock.on('close', () => {
-      void busy.then(() => resolve({ commands, dials, deadDials, vars, hangupSent, durationMs: Date.now() - started }));
+      if (closedAfterMs < 0) closedAfterMs = Date.now() - started;
+      void busy.then(() => resolve({ commands, dials, deadDials, vars, hangupSent, durationMs: Date.now() - started, closedAfterMs }));
     });
   });
 }

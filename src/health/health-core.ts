@@ -1,0 +1,334 @@
+import type { CarrierConfig, RouteConfig } from '../config/types.js';
+import { bareName, deriveAmi, factsUnknown, NO_FACTS, techOf, type AmiFacts } from './ami-facts.js';
+import { applyChange, changesFromEvent, type AmiTarget, type RegistrationIndex } from './ami-events.js';
+import type { AmiMessage } from './ami-message.js';
+import { claim, CLOSED, deadline, onSignal, onTime, recovering, type Breaker, type BreakerSettings, type Signal } from './breaker.js';
+import { ejectionAllowed } from './ejection.js';
+import { factsFromResync, registrationIndex, type ResyncData } from './resync.js';
+import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './types.js';
+
+/**
+ * The health map's functional core: state transitions as pure functions of (settings, state, input, time),
+ * each returning the next state and the CarrierEvents it caused.
+ *
+ * Published state, first rule that applies wins:
+ *   1. config `enabled: false`            → disabled
+ *   2. operator drain                     → disabled
+ *   3. operator force-down                → down
+ *   4. Asterisk says down (AMI)           → down
+ *   5. breaker open                       → down
+ *   6. breaker half-open (recovering)     → probing
+ *   7. Asterisk says lagged / up / nothing → lagged / up / unknown
+ */
+
+export interface CoreSettings extends BreakerSettings {
+  readonly laggedRtt: number;
+  readonly maxEjectedPercent: number;
+  /** ms after losing AMI when Asterisk's view of every carrier becomes unknown. */
+  readonly staleAfter: number;
+}
+
+/** An operator's hand on a carrier (issue 5's drain / force-down); `until` null = until enabled again. */
+export interface AdminHold {
+  readonly mode: 'drain' | 'force-down';
+  readonly until: number | null;
+  readonly reason: string;
+}
+
+export interface CarrierEntry {
+  readonly name: string;
+  readonly target: AmiTarget;
+  readonly enabled: boolean;
+  /** How long one trial call holds a half-open carrier: its ring timeout and some, then another call may try. */
+  readonly probeHoldMs: number;
+  readonly facts: AmiFacts;
+  readonly breaker: Breaker;
+  readonly admin: AdminHold | null;
+  readonly health: CarrierHealth;
+}
+
+export type RouteShape = Pick<RouteConfig, 'name' | 'carriers'>;
+
+export interface CoreState {
+  readonly carriers: ReadonlyMap<string, CarrierEntry>;
+  readonly routes: readonly RouteShape[];
+  readonly registrations: RegistrationIndex;
+  /** The AMI link as the feed reported it; `downSince` null = never lost (nothing to go stale). */
+  readonly ami: { readonly up: boolean; readonly downSince: number | null; readonly stale: boolean };
+  /** Why AMI-derived states are unknown when nothing was ever heard (e.g. `ami.enabled` is false). */
+  readonly amiNote: string;
+}
+
+export type Input =
+  | { readonly kind: 'attempt'; readonly signal: AttemptSignal }
+  | { readonly kind: 'claim'; readonly carrier: string }
+  | { readonly kind: 'ami-event'; readonly event: AmiMessage }
+  | { readonly kind: 'resync'; readonly data: ResyncData }
+  | { readonly kind: 'ami-up' }
+  | { readonly kind: 'ami-down' }
+  | { readonly kind: 'tick' }
+  | { readonly kind: 'admin'; readonly carrier: string; readonly hold: AdminHold | null }
+  | { readonly kind: 'replace'; readonly carriers: readonly CarrierConfig[]; readonly routes: readonly RouteShape[] };
+
+/** Something the shell should log that is not a state change. */
+export interface Note {
+  readonly level: 'info' | 'warn';
+  readonly msg: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface StepResult {
+  readonly state: CoreState;
+  readonly events: readonly CarrierEvent[];
+  readonly notes: readonly Note[];
+  /** claim only: whether the call may try the carrier. */
+  readonly granted: boolean;
+}
+
+function duration(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
+function untilText(until: number | null): string {
+  return until === null ? '' : ` until ${new Date(until).toISOString()}`;
+}
+
+/** The published state and its reason, from config, operator, Asterisk and breaker (see the table above). */
+export function publish(e: Pick<CarrierEntry, 'enabled' | 'admin' | 'facts' | 'breaker'>, s: Pick<CoreSettings, 'recoverySuccesses'>): { state: HealthState; reason: string } {
+  if (!e.enabled) return { state: 'disabled', reason: 'disabled in config' };
+  if (e.admin?.mode === 'drain') return { state: 'disabled', reason: `drained by operator${untilText(e.admin.until)}${e.admin.reason ? `: ${e.admin.reason}` : ''}` };
+  if (e.admin?.mode === 'force-down') return { state: 'down', reason: `forced down by operator${untilText(e.admin.until)}${e.admin.reason ? `: ${e.admin.reason}` : ''}` };
+  const ami = deriveAmi(e.facts);
+  if (ami.level === 'down') return { state: 'down', reason: ami.reason };
+  const b = e.breaker;
+  if (b.kind === 'open') return { state: 'down', reason: `breaker open until ${new Date(b.until).toISOString()}: ${b.reason}` };
+  if (b.kind === 'half-open') {
+    return { state: 'probing', reason: `recovering, ${b.successes} of ${Math.max(1, s.recoverySuccesses)} trial calls through: ${b.reason}` };
+  }
+  return { state: ami.level, reason: ami.reason };
+}
+
+function targetOf(c: CarrierConfig): AmiTarget {
+  return { carrier: c.name, tech: techOf(c.dial), peer: bareName(c.peer || c.name), endpoint: null, aor: null };
+}
+
+function firstFacts(t: AmiTarget, amiNote: string): AmiFacts {
+  return t.tech === 'other' ? factsUnknown('technology not followed over AMI') : amiNote === NO_FACTS.note ? NO_FACTS : factsUnknown(amiNote);
+}
+
+function probeHold(c: CarrierConfig): number {
+  return (c.ringTimeout + c.progressTimeout + 10) * 1000;
+}
+
+function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: number): CarrierEntry {
+  const target = targetOf(c);
+  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, admin: null };
+  const p = publish(base, s);
+  return { ...base, health: { state: p.state, since: now, reason: p.reason } };
+}
+
+export function initialState(carriers: readonly CarrierConfig[], routes: readonly RouteShape[], s: CoreSettings, now: number, amiNote = NO_FACTS.note ?? ''): CoreState {
+  const map = new Map<string, CarrierEntry>();
+  for (const c of carriers) map.set(c.name, newEntry(c, amiNote, s, now));
+  return { carriers: map, routes: [...routes], registrations: new Map(), ami: { up: false, downSince: null, stale: false }, amiNote };
+}
+
+/** A working copy for one step: entries are replaced, never mutated, and every state change becomes an event. */
+class Draft {
+  readonly carriers: Map<string, CarrierEntry>;
+  readonly events: CarrierEvent[] = [];
+  readonly notes: Note[] = [];
+  private dirty = false;
+  constructor(
+    readonly base: CoreState,
+    readonly s: CoreSettings,
+    readonly now: number,
+  ) {
+    this.carriers = new Map(base.carriers);
+  }
+
+  put(next: CarrierEntry, source: CarrierEvent['source']): void {
+    const p = publish(next, this.s);
+    const prev = next.health;
+    let health = prev;
+    if (p.state !== prev.state) {
+      health = { state: p.state, since: this.now, reason: p.reason };
+      this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: p.reason });
+    } else if (p.reason !== prev.reason) {
+      health = { ...prev, reason: p.reason };
+    }
+    this.carriers.set(next.name, { ...next, health });
+    this.dirty = true;
+  }
+
+  /** For 'replace', which rebuilds the whole map. */
+  touch(): void {
+    this.dirty = true;
+  }
+
+  /** New AMI facts; a carrier Asterisk had down and now reaches again recovers through trial calls. */
+  withFacts(e: CarrierEntry, facts: AmiFacts): CarrierEntry {
+    const before = deriveAmi(e.facts);
+    const after = deriveAmi(facts);
+    const back = before.level === 'down' && (after.level === 'up' || after.level === 'lagged');
+    return { ...e, facts, breaker: back ? recovering(e.breaker, `Asterisk reaches it again (${after.reason})`, this.s) : e.breaker };
+  }
+
+  done(extra: Partial<CoreState> = {}, granted = false): StepResult {
+    // an unchanged map keeps its identity, so the shell's cached snapshot stays valid
+    const carriers = this.dirty ? this.carriers : this.base.carriers;
+    return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted };
+  }
+}
+
+function staleAt(st: CoreState, s: CoreSettings): number | null {
+  return !st.ami.up && !st.ami.stale && st.ami.downSince !== null ? st.ami.downSince + s.staleAfter : null;
+}
+
+/** Time passing: AMI staleness, operator holds that end, ejections that end, trial holds that lapse. */
+function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
+  const d = new Draft(st, s, now);
+  let ami = st.ami;
+  const stale = staleAt(st, s);
+  if (stale !== null && now >= stale) {
+    ami = { ...ami, stale: true };
+    const lost = duration(now - (st.ami.downSince ?? now));
+    for (const e of [...d.carriers.values()]) {
+      if (e.target.tech === 'other') continue;
+      d.put(d.withFacts(e, factsUnknown(`no fresh AMI data for ${lost} (connection lost): Asterisk's view unknown`)), 'ami');
+    }
+  }
+  for (const e of [...d.carriers.values()]) {
+    if (e.admin?.until != null && now >= e.admin.until) {
+      d.put({ ...e, admin: null }, 'admin');
+    }
+  }
+  for (const e of [...d.carriers.values()]) {
+    const b = onTime(e.breaker, now);
+    if (b !== e.breaker) d.put({ ...e, breaker: b }, 'breaker');
+  }
+  return d.done({ ami });
+}
+
+/** The next time advance() would change something; null when nothing waits on the clock. */
+export function nextDeadline(st: CoreState, s: CoreSettings): number | null {
+  let next: number | null = staleAt(st, s);
+  const consider = (t: number | null) => {
+    if (t !== null && (next === null || t < next)) next = t;
+  };
+  for (const e of st.carriers.values()) {
+    consider(e.admin?.until ?? null);
+    consider(deadline(e.breaker));
+  }
+  return next;
+}
+
+function signalOf(a: AttemptSignal): Signal {
+  if (a.carrierFailure) return 'failure';
+  if (a.carrierSuccess) return 'success';
+  return 'neutral';
+}
+
+function ejectedSet(carriers: ReadonlyMap<string, CarrierEntry>): Set<string> {
+  const out = new Set<string>();
+  for (const e of carriers.values()) if (e.breaker.kind !== 'closed') out.add(e.name);
+  return out;
+}
+
+function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepResult {
+  const d = new Draft(st, s, now);
+  switch (input.kind) {
+    case 'tick':
+      return d.done();
+    case 'attempt': {
+      const e = d.carriers.get(input.signal.carrier);
+      if (!e) return d.done();
+      const step = onSignal(e.breaker, signalOf(input.signal), input.signal.reason, now, s);
+      let breaker = step.next;
+      if (step.trip) {
+        const check = ejectionAllowed(e.name, st.routes, ejectedSet(d.carriers), s.maxEjectedPercent);
+        if (!check.ok) {
+          breaker = step.trip.held;
+          d.notes.push({
+            level: 'warn',
+            msg: 'breaker would open but maxEjectedPercent keeps the carrier in service',
+            fields: { carrier: e.name, route: check.route, ejected: check.ejected, allowed: check.allowed, carriers: check.total, why: step.trip.reason },
+          });
+        }
+      }
+      if (breaker !== e.breaker) d.put({ ...e, breaker }, 'breaker');
+      return d.done();
+    }
+    case 'claim': {
+      const e = d.carriers.get(input.carrier);
+      if (!e) return d.done({}, true);
+      if (e.health.state === 'down' || e.health.state === 'disabled') return d.done({}, false);
+      const c = claim(e.breaker, now, e.probeHoldMs);
+      if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
+      return d.done({}, c.granted);
+    }
+    case 'ami-event': {
+      const targets = [...d.carriers.values()].map((e) => e.target);
+      for (const ch of changesFromEvent(input.event, targets, st.registrations, s.laggedRtt)) {
+        const e = d.carriers.get(ch.carrier);
+        if (e) d.put(d.withFacts(e, applyChange(e.facts, ch)), 'ami');
+      }
+      return d.done();
+    }
+    case 'resync': {
+      const resolved: { target: AmiTarget; endpoint: string | null }[] = [];
+      for (const e of [...d.carriers.values()]) {
+        const r = factsFromResync(e.target, input.data, s.laggedRtt);
+        const target = { ...e.target, endpoint: r.endpoint, aor: r.aor };
+        resolved.push({ target, endpoint: r.endpoint });
+        d.put(d.withFacts({ ...e, target }, r.facts), 'ami');
+      }
+      return d.done({ registrations: registrationIndex(input.data, resolved), ami: { up: true, downSince: null, stale: false } });
+    }
+    case 'ami-up':
+      return d.done({ ami: { up: true, downSince: null, stale: false } });
+    case 'ami-down': {
+      // a countdown already running keeps its start; otherwise (up, or stale but fed by events since) start one
+      const counting = !st.ami.up && st.ami.downSince !== null && !st.ami.stale;
+      return d.done({ ami: counting ? st.ami : { up: false, downSince: now, stale: false } });
+    }
+    case 'admin': {
+      const e = d.carriers.get(input.carrier);
+      if (!e) return d.done();
+      d.put({ ...e, admin: input.hold }, 'admin');
+      return d.done();
+    }
+    case 'replace': {
+      const next = new Map<string, CarrierEntry>();
+      for (const c of input.carriers) {
+        const old = d.carriers.get(c.name);
+        if (!old) {
+          next.set(c.name, newEntry(c, st.amiNote, s, now));
+          continue;
+        }
+        const t = targetOf(c);
+        const sameObject = t.tech === old.target.tech && t.peer === old.target.peer;
+        const kept: CarrierEntry = sameObject
+          ? { ...old, enabled: c.enabled, probeHoldMs: probeHold(c) }
+          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED };
+        d.put(kept, 'config');
+        next.set(c.name, d.carriers.get(c.name) as CarrierEntry);
+      }
+      for (const name of d.carriers.keys()) {
+        if (!next.has(name)) d.notes.push({ level: 'info', msg: 'carrier removed from config: no longer followed', fields: { carrier: name } });
+      }
+      d.carriers.clear();
+      for (const [k, v] of next) d.carriers.set(k, v);
+      d.touch();
+      return d.done({ routes: [...input.routes] });
+    }
+  }
+}
+
+/** One input at one time: first what time alone changes, then the input. */
+export function step(st: CoreState, s: CoreSettings, input: Input, now: number): StepResult {
+  const a = advance(st, s, now);
+  if (input.kind === 'tick') return a;
+  const b = apply(a.state, s, input, now);
+  return { state: b.state, events: [...a.events, ...b.events], notes: [...a.notes, ...b.notes], granted: b.granted };
+}

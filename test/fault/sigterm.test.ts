@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { describe, test } from 'node:test';
+import { simulateCall } from '../sim/agi-sim.js';
+import { startCliDaemon } from '../support/cli-process.js';
+
+const NUM = '15552345678';
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', () => resolve(true));
+  });
+}
+
+describe('SIGTERM under load', () => {
+  test('stops accepting at once, lets every call in progress finish, exits 0', async () => {
+    const d = await startCliDaemon({ shutdown: { grace: 10000 } });
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      simulateCall({ port: d.port, args: [NUM], uniqueid: `1795.${i}`, carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', talkMs: 1200 } } }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    d.kill('SIGTERM');
+    await d.waitFor((l) => String(l['msg']).startsWith('stopping'));
+    assert.equal(await refused(d.port), true, 'a new AGI connection must be refused once stopping (Asterisk then falls back)');
+    const results = await Promise.all(calls);
+    for (const r of results) {
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER', 'no call is cut before it ends');
+      assert.equal(r.dials.length, 2);
+    }
+    assert.equal(await d.exited, 0);
+    const done = d.lines.filter((l) => l['msg'] === 'call done').length;
+    assert.equal(done, 20);
+  });
+
+  test('a call bridged past the grace period: its AGI socket is closed (the call itself is Asterisk\'s), exit 0', async () => {
+    const d = await startCliDaemon({ shutdown: { grace: 300 } });
+    const call = simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'answer', talkMs: 5000 } } });
+    await new Promise((r) => setTimeout(r, 200));
+    d.kill('SIGTERM');
+    const r = await call;
+    assert.equal(await d.exited, 0);
+    assert.ok(r.closedAfterMs < 3000, `the daemon closed its socket after the grace period (${r.closedAfterMs} ms)`);
+    assert.ok(d.lines.some((l) => String(l['msg']).includes('grace period over')));
+  });
+});
+
+describe('bad configuration', () => {
+  test('an invalid config at start: a clear message and a non-zero exit', async () => {
+    await assert.rejects(startCliDaemon({ routes: [{ name: 'x', carriers: ['nope'] }] }), /exited with 2: .*routes\[0\]\.carriers\[0\] = "nope": unknown carrier/s);
+  });
+});
