@@ -4,6 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load.js';
 import { run } from './main.js';
+import { formatPlan, formatStatus } from './ops/cli-format.js';
+import { controlRequest, ControlError } from './ops/control-client.js';
+import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
+import type { DaemonStatus, PlanPreview } from './ops/status.js';
 
 const HELP = `failover-agi: FastAGI daemon for outbound SIP-trunk failover in Asterisk
 
@@ -12,11 +16,25 @@ Usage: failover-agi <command> [options]
 Commands:
   run [--config FILE]          run the daemon (default command); FILE also from FAILOVER_AGI_CONFIG
   check-config FILE            validate a config file; exit 0 when good, 1 with every problem listed
+  status [--json]              carriers of the running daemon: state, since, why, Dials and ASR over 15 min
+  plan NUMBER [--route R]      dry run: which carriers a call to NUMBER would try now, in order, and why others
+                               are skipped; nothing is dialed
+  drain CARRIER                take a carrier out of service (state disabled) until enable; survives restarts
+  enable CARRIER               hand a drained or forced-down carrier back to its health checks
+  force-down CARRIER [--for D] mark a carrier down (D like 10m, 90s, 1h; default until enable): a failover drill
   --version                    print the version
   --help                       this text
 
+Options for status/plan/drain/enable/force-down:
+  --socket PATH                the daemon's control socket (default: control.socket from --config or
+                               FAILOVER_AGI_CONFIG, else /run/failover-agi/control.sock); root or group failover-agi
+
 Examples:
   failover-agi check-config /etc/failover-agi/config.json
+  failover-agi status
+  failover-agi plan 915552345678
+  failover-agi force-down primary --for 10m      # daylight failover drill, no iptables needed
+  failover-agi enable primary
   FAILOVER_AGI_CONFIG=/etc/failover-agi/config.json failover-agi run
   failover-agi run --config ./config.json
 
@@ -40,6 +58,35 @@ function option(args: string[], name: string): string | null {
   if (i >= 0) return args[i + 1] ?? null;
   const eq = args.find((a) => a.startsWith(`${name}=`));
   return eq ? eq.slice(name.length + 1) : null;
+}
+
+function socketPath(args: string[]): string {
+  const explicit = option(args, '--socket') ?? process.env['FAILOVER_AGI_CONTROL_SOCKET'];
+  if (explicit) return explicit;
+  const file = option(args, '--config') ?? process.env['FAILOVER_AGI_CONFIG'];
+  if (file) {
+    try {
+      return loadConfig({ file, env: {} }).settings.control.socket;
+    } catch {
+      /* an unreadable config still leaves the default */
+    }
+  }
+  return '/run/failover-agi/control.sock';
+}
+
+async function control(args: string[], req: ControlRequest, print: (data: unknown) => string): Promise<number> {
+  try {
+    const res = await controlRequest(socketPath(args), req);
+    if (!res.ok) {
+      process.stderr.write(`failover-agi: ${res.error}\n`);
+      return 1;
+    }
+    process.stdout.write(args.includes('--json') ? `${JSON.stringify(res.data, null, 2)}\n` : print(res.data));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`failover-agi: ${err instanceof ControlError ? err.message : String(err)}\n`);
+    return 3;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,6 +117,37 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
         return 1;
       }
+    }
+    case 'status':
+      return control(rest, { cmd: 'status' }, (d) => formatStatus(d as DaemonStatus));
+    case 'plan': {
+      const number = rest.find((a, i) => !a.startsWith('--') && !['--route', '--socket', '--config'].includes(rest[i - 1] ?? ''));
+      if (!number) {
+        process.stderr.write('usage: failover-agi plan NUMBER [--route R]\n');
+        return 2;
+      }
+      const route = option(rest, '--route');
+      return control(rest, route ? { cmd: 'plan', number, route } : { cmd: 'plan', number }, (d) => formatPlan(d as PlanPreview));
+    }
+    case 'drain':
+    case 'enable':
+    case 'force-down': {
+      const carrier = rest[0];
+      if (!carrier || carrier.startsWith('--')) {
+        process.stderr.write(`usage: failover-agi ${cmd} CARRIER${cmd === 'force-down' ? ' [--for 10m]' : ''}\n`);
+        return 2;
+      }
+      let req: ControlRequest;
+      if (cmd === 'force-down') {
+        const d = option(rest, '--for');
+        const forMs = d === null ? null : parseDuration(d);
+        if (d !== null && forMs === null) {
+          process.stderr.write(`failover-agi: --for ${d}: use a duration like 90s, 10m or 1h\n`);
+          return 2;
+        }
+        req = { cmd, carrier, forMs };
+      } else req = { cmd, carrier };
+      return control(rest, req, (d) => `${String(d)}\n`);
     }
     case 'run':
       await run({ configFile: option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null });

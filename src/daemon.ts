@@ -17,6 +17,8 @@ export interface DaemonDeps {
   readonly random?: () => number;
   /** Told about every finished call (metrics, the demo's table). */
   readonly onCall?: (result: CallResult) => void;
+  /** Told the round trip of every AGI command but Dial (metrics). */
+  readonly observeCommand?: (verb: string, seconds: number) => void;
 }
 
 export interface Daemon {
@@ -37,7 +39,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
   const server = new AgiServer(
-    { ...settings.agi },
+    deps.observeCommand ? { ...settings.agi, observeCommand: deps.observeCommand } : settings.agi,
     async (channel, request) => {
       const result = await handleCall(channel, request, {
         routing,

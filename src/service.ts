@@ -1,0 +1,208 @@
+import { logSink, teeSink } from './calls/log-sink.js';
+import type { RecordSink } from './calls/records.js';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import { startDaemon, type Daemon } from './daemon.js';
+import { startAmiFeed, type AmiFeed } from './health/ami-feed.js';
+import { createHealthMap, type HealthMap } from './health/health-map.js';
+import type { CarrierEvent } from './health/types.js';
+import type { Logger } from './log.js';
+import { loadAdminState, saveAdminState, type AdminState } from './ops/admin-state.js';
+import type { ControlRequest } from './ops/control-protocol.js';
+import { startControlServer } from './ops/control-server.js';
+import { startHttp } from './ops/http.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { RecentStats } from './ops/recent-stats.js';
+import { buildStatus, previewPlan, type DaemonStatus } from './ops/status.js';
+
+/** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
+export interface AttemptLog extends RecordSink {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  stats(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean };
+}
+
+export interface ServiceOptions {
+  readonly config: LoadedConfig;
+  readonly configFile: string | null;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Builds the attempt log for the settings; absent = records only logged. */
+  readonly attemptLog?: (cfg: LoadedConfig, log: Logger) => AttemptLog;
+}
+
+export interface Service {
+  readonly daemon: Daemon;
+  readonly health: HealthMap;
+  readonly metrics: Metrics;
+  readonly httpPort: number | null;
+  status(): DaemonStatus;
+  /** SIGHUP: a new config for new calls, or a clear refusal that keeps the running one. */
+  reload(): { ok: true } | { ok: false; problems: readonly string[] };
+  /** SIGTERM: stop accepting, drain calls, flush the attempt log. Returns calls left to Asterisk. */
+  stop(): Promise<number>;
+}
+
+/** Everything the daemon runs, wired once. Each part is started here and stopped in reverse order. */
+export async function startService(o: ServiceOptions): Promise<Service> {
+  const clock = o.clock ?? systemClock;
+  const log = o.log;
+  let cfg = o.config;
+  const { settings } = cfg;
+
+  const attemptLog = o.attemptLog?.(cfg, log) ?? null;
+  await attemptLog?.start();
+
+  const recent = new RecentStats();
+  let metrics: Metrics | null = null;
+  const logs = logSink(log);
+  // carrier events exist before the metrics do (the health map starts first); route them late-bound
+  const eventSinks: RecordSink[] = [logs];
+  const onEvent = (e: CarrierEvent): void => {
+    for (const s of eventSinks) s.carrierEvent(e);
+  };
+  const health = createHealthMap({
+    carriers: cfg.routing.carriers.values(),
+    routes: cfg.routing.routes.values(),
+    health: settings.health,
+    staleAfter: settings.ami.staleAfter,
+    amiEnabled: settings.ami.enabled,
+    clock,
+    onEvent,
+    logger: log,
+  });
+
+  let admin: AdminState = loadAdminState(settings.control.stateFile, clock.now());
+  for (const [carrier, hold] of Object.entries(admin)) {
+    if (!health.setAdmin(carrier, hold)) log.warn({ carrier }, 'admin state names a carrier the config no longer has');
+  }
+
+  let feed: AmiFeed | null = null;
+  if (settings.ami.enabled) {
+    try {
+      feed = startAmiFeed({ ami: settings.ami, healthMap: health, logger: log, clock });
+    } catch (err) {
+      health.close();
+      await attemptLog?.close();
+      throw new ConfigError('AMI cannot start', [(err as Error).message]);
+    }
+  }
+
+  let daemon: Daemon | null = null;
+  const m = createMetrics({
+    activeCalls: () => daemon?.server.activeCalls ?? 0,
+    health: () => health.snapshot(),
+    routes: () => cfg.routing.routes.values(),
+    store: () => attemptLog?.stats() ?? null,
+    ami: () => (feed ? feed.stats() : null),
+    now: () => clock.now(),
+  });
+  metrics = m;
+  const recentSink: RecordSink = { attempt: (r) => recent.add(r), carrierEvent: () => undefined };
+  if (attemptLog) eventSinks.push(attemptLog);
+  eventSinks.push(m.sink);
+  const attemptSink = teeSink(...(attemptLog ? [attemptLog] : [logs]), m.sink, recentSink);
+  const sink: RecordSink = { attempt: (r) => attemptSink.attempt(r), carrierEvent: onEvent };
+
+  daemon = await startDaemon({
+    settings,
+    observeCommand: (verb, sec) => m.observeCommand(verb, sec),
+    routing: cfg.routing,
+    log,
+    sink,
+    health,
+    clock,
+    onCall: (r) => m.observeCall(r.route, r),
+  });
+  const d = daemon;
+
+  const status = (): DaemonStatus => {
+    const st = attemptLog?.stats();
+    const ami = feed?.stats();
+    return buildStatus({
+      serverId: settings.serverId,
+      now: clock.now(),
+      activeCalls: d.server.activeCalls,
+      routing: d.routing(),
+      health: health.snapshot(),
+      recent: (c) => recent.get(c, clock.now()),
+      ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
+      db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
+    });
+  };
+
+  const http = settings.http.port > 0 ? await startHttp({ host: settings.http.host, port: settings.http.port, metrics: m, status, log }) : null;
+
+  const persist = (): void => {
+    try {
+      saveAdminState(settings.control.stateFile, admin);
+    } catch (err) {
+      log.error({ err: (err as Error).message, file: settings.control.stateFile }, 'could not save admin state: it will not survive a restart');
+    }
+  };
+  const hold = (carrier: string, next: AdminState[string] | null): string => {
+    if (!d.routing().carriers.has(carrier)) throw new Error(`no carrier named ${carrier} (known: ${[...d.routing().carriers.keys()].join(', ')})`);
+    health.setAdmin(carrier, next);
+    const { [carrier]: _old, ...rest } = admin;
+    admin = next ? { ...rest, [carrier]: next } : rest;
+    persist();
+    const h = health.snapshot().get(carrier);
+    return `${carrier}: ${h?.state ?? 'unknown'} (${h?.reason ?? ''})`;
+  };
+  let rotationPreview = 0;
+  const handle = (req: ControlRequest): unknown => {
+    const now = clock.now();
+    switch (req.cmd) {
+      case 'status':
+        return status();
+      case 'plan':
+        return previewPlan(d.routing(), health.snapshot(), req.number, req.route ?? null, rotationPreview++);
+      case 'drain':
+        return hold(req.carrier, { mode: 'drain', until: null, reason: 'drained by an operator', at: now });
+      case 'enable':
+        return hold(req.carrier, null);
+      case 'force-down':
+        return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: `forced down by an operator${req.forMs ? ` for ${Math.round(req.forMs / 1000)} s` : ''}`, at: now });
+    }
+  };
+  let control: Awaited<ReturnType<typeof startControlServer>> | null = null;
+  try {
+    control = await startControlServer(settings.control.socket, handle, log);
+  } catch (err) {
+    log.error({ err: (err as Error).message, path: settings.control.socket }, 'control socket unavailable: the CLI cannot reach this daemon');
+  }
+
+  return {
+    daemon: d,
+    health,
+    metrics: m,
+    httpPort: http?.port ?? null,
+    status,
+    reload() {
+      let next: LoadedConfig;
+      try {
+        next = loadConfig({ file: o.configFile });
+      } catch (err) {
+        const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+        log.error({ problems }, 'reload refused: the running configuration stays');
+        return { ok: false, problems };
+      }
+      cfg = next;
+      d.setRouting(next.routing);
+      health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
+      log.info({ carriers: [...next.routing.carriers.keys()], routes: [...next.routing.routes.keys()] }, 'reloaded carriers and routes (calls in progress keep theirs)');
+      return { ok: true };
+    },
+    async stop() {
+      log.info({ graceMs: settings.shutdown.grace, activeCalls: d.server.activeCalls }, 'stopping: no new calls, draining');
+      const left = await d.stop(settings.shutdown.grace);
+      await control?.close();
+      await http?.close();
+      await feed?.stop();
+      health.close();
+      await attemptLog?.close();
+      log.info({ callsLeftToAsterisk: left }, 'stopped');
+      return left;
+    },
+  };
+}
