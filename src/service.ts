@@ -158,11 +158,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'plan':
         return previewPlan(d.routing(), health.snapshot(), req.number, req.route ?? null, rotationPreview++);
       case 'drain':
-        return hold(req.carrier, { mode: 'drain', until: null, reason: 'drained by an operator', at: now });
+        return hold(req.carrier, { mode: 'drain', until: null, reason: 'failover-agi drain', at: now });
       case 'enable':
         return hold(req.carrier, null);
       case 'force-down':
-        return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: `forced down by an operator${req.forMs ? ` for ${Math.round(req.forMs / 1000)} s` : ''}`, at: now });
+        return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: `failover-agi force-down${req.forMs ? ` --for ${Math.round(req.forMs / 1000)}s` : ''}`, at: now });
     }
   };
   let control: Awaited<ReturnType<typeof startControlServer>> | null = null;

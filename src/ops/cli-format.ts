@@ -43,6 +43,6 @@ export function formatPlan(p: PlanPreview): string {
   const lines = [`route ${p.route}, number ${p.number}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
   p.order.forEach((o, i) => lines.push(`  ${i + 1}. ${pad(o.carrier, 12)} ${pad(o.state, 8)} Dial(${o.dial})`));
   if (p.order.length === 0) lines.push('  (no carrier would be dialed)');
-  for (const s of p.skipped) lines.push(`  skip ${pad(s.carrier, 12)} ${pad(s.state, 8)} ${s.reason}`);
+  for (const s of p.skipped) lines.push(`  -  ${pad(s.carrier, 12)} ${pad(s.state, 8)} skipped: ${s.reason}`);
   return `${lines.join('\n')}\n`;
 }

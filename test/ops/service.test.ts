@@ -65,7 +65,7 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
     assert.ok(call.dials.every((x) => !x.includes('carrier-primary')));
     assert.equal(call.vars.get('FAILOVER_CARRIER'), 'secondary');
     const plan = await cli(['plan', NUM, '--socket', sock]);
-    assert.match(plan.out, /skip primary\s+disabled/);
+    assert.match(plan.out, /-  primary\s+disabled\s+skipped: /);
     assert.equal((await cli(['enable', 'primary', '--socket', sock])).code, 0);
     const again = await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'answer' } } });
     assert.equal(again.vars.get('FAILOVER_CARRIER'), 'primary');
