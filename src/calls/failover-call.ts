@@ -41,7 +41,7 @@ export interface CallResult {
 interface CallState {
   readonly req: AgiRequest;
   readonly ctx: CallContext;
-  readonly log: Logger;
+  log: Logger;
   route: RouteEntry | null;
   number: string;
   readonly campaign: string;
@@ -144,6 +144,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     return { route: req.script, status: 'NOROUTE', carrier: '', dials: 0, records: s.records };
   }
   s.route = route;
+  s.log = s.log.child({ route: route.name });
   const normalized = normalizeNumber(rawNumber, route);
   if (!normalized.ok) {
     s.log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
