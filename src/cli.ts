@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load.js';
+import { createLogger } from './log.js';
 import { run } from './main.js';
+import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
@@ -16,6 +18,7 @@ Usage: failover-agi <command> [options]
 Commands:
   run [--config FILE]          run the daemon (default command); FILE also from FAILOVER_AGI_CONFIG
   check-config FILE            validate a config file; exit 0 when good, 1 with every problem listed
+  migrate [--config FILE]      create or upgrade the attempt-log tables in db.database (idempotent)
   status [--json]              carriers of the running daemon: state, since, why, Dials and ASR over 15 min
   plan NUMBER [--route R]      dry run: which carriers a call to NUMBER would try now, in order, and why others
                                are skipped; nothing is dialed
@@ -148,6 +151,25 @@ async function main(argv: string[]): Promise<number> {
         req = { cmd, carrier, forMs };
       } else req = { cmd, carrier };
       return control(rest, req, (d) => `${String(d)}\n`);
+    }
+    case 'migrate': {
+      const file = option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null;
+      try {
+        const { settings } = loadConfig({ file });
+        if (!settings.db.host) {
+          process.stderr.write('failover-agi: db.host is empty: set it in the config or FAILOVER_AGI_DB_HOST\n');
+          return 2;
+        }
+        const log = createLogger({ level: 'info', pretty: true }, process.stderr);
+        const r = await migrate(settings.db, log);
+        process.stdout.write(
+          r.from === r.to ? `${settings.db.database}: schema is current (version ${r.to})\n` : `${settings.db.database}: schema version ${r.from} → ${r.to}\n`,
+        );
+        return 0;
+      } catch (err) {
+        process.stderr.write(`failover-agi: migrate failed: ${(err as Error).message}\n`);
+        return 1;
+      }
     }
     case 'run':
       await run({ configFile: option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null });

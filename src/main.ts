@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
 import { startService, type ServiceOptions } from './service.js';
+import { createRecordStore } from './store/record-store.js';
 
 export interface RunOptions {
   readonly configFile: string | null;
@@ -21,7 +22,14 @@ export async function run(opts: RunOptions): Promise<void> {
   log.info({ config: cfg.file ?? '(built-in defaults)', serverId: cfg.settings.serverId }, 'failover-agi starting');
   let service;
   try {
-    service = await startService({ config: cfg, configFile: opts.configFile, log, attemptLog: opts.attemptLog });
+    service = await startService({
+      config: cfg,
+      configFile: opts.configFile,
+      log,
+      attemptLog:
+        opts.attemptLog ??
+        ((c, l) => createRecordStore({ db: c.settings.db, store: c.settings.store, serverId: c.settings.serverId, log: l })),
+    });
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
     log.fatal({ problems }, 'cannot start');

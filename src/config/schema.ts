@@ -79,7 +79,7 @@ export const daemonSchema = {
     flushMs: { doc: 'Longest ms a record waits in memory before a write.', format: 'nat', default: 200 },
     queueLimit: { doc: 'Records held in memory; past it they go straight to the spool.', format: 'nat', default: 50000 },
     spoolMaxBytes: { doc: 'Spool size limit in bytes; a loud warning near it.', format: 'nat', default: 1073741824 },
-    fsyncMs: { doc: 'ms between fsyncs of the spool: the most a SIGKILL can lose.', format: 'nat', default: 1000 },
+    fsyncMs: { doc: 'ms between fsyncs of the journal and spool: bounds what a power loss or OS crash can lose (a SIGKILL loses nothing enqueued).', format: 'nat', default: 1000 },
   },
   http: {
     host: { doc: 'Address of /metrics, /healthz and /status.', format: String, default: '127.0.0.1' },

@@ -1,0 +1,104 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+import type { Logger } from '../log.js';
+import { checkDatabaseName, poolOptions, type DbSettings } from './db-config.js';
+
+/** sql/migrations sits two levels above this file both in the source tree and in dist/. */
+function migrationsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of [join(here, '..', '..', 'sql', 'migrations'), join(here, '..', '..', '..', 'sql', 'migrations')]) {
+    try {
+      readdirSync(up);
+      return up;
+    } catch {
+      /* try the other layout */
+    }
+  }
+  throw new Error('sql/migrations not found beside the program');
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+/** `NNN_name.sql`, split into statements on `;` at line ends (our migrations hold no procedures). */
+export function loadMigrations(dir = migrationsDir()): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort()
+    .map((f) => {
+      const text = readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('--'))
+        .join('\n');
+      return {
+        version: Number(f.slice(0, f.indexOf('_'))),
+        name: f,
+        statements: text.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter((s) => s.length > 0),
+      };
+    });
+}
+
+export const LATEST_VERSION = (): number => Math.max(0, ...loadMigrations().map((m) => m.version));
+
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+}
+
+async function currentVersion(conn: mysql.Connection): Promise<number> {
+  const [rows] = await conn.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
+  return Number((rows as { v: number }[])[0]?.v ?? 0);
+}
+
+/**
+ * Creates the database if missing and applies every migration it has not seen, in order. Running it again is a
+ * no-op; a database whose schema is newer than this program refuses, so an old binary never writes a new schema.
+ */
+export async function migrate(db: DbSettings, log: Logger): Promise<{ from: number; to: number }> {
+  const name = checkDatabaseName(db.database);
+  const conn = await mysql.createConnection(poolOptions(db, false));
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await conn.query(`USE \`${name}\``);
+    await conn.query(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+    );
+    const migrations = loadMigrations();
+    const latest = Math.max(0, ...migrations.map((m) => m.version));
+    const from = await currentVersion(conn);
+    if (from > latest) {
+      throw new SchemaError(`database ${name} has schema version ${from}, newer than this failover-agi knows (${latest}): upgrade failover-agi, do not downgrade the schema`);
+    }
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      log.info({ version: m.version, migration: m.name }, 'applying migration');
+      for (const st of m.statements) await conn.query(st);
+      await conn.query('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
+    }
+    return { from, to: Math.max(from, latest) };
+  } finally {
+    await conn.end();
+  }
+}
+
+/** At start: the schema must be exactly the one this program writes. */
+export async function checkSchema(pool: mysql.Pool, database: string): Promise<void> {
+  const latest = LATEST_VERSION();
+  let v: number;
+  try {
+    const [rows] = await pool.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
+    v = Number((rows as { v: number }[])[0]?.v ?? 0);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {
+      throw new SchemaError(`database ${database} has no failover-agi schema: run "failover-agi migrate"`);
+    }
+    throw err;
+  }
+  if (v < latest) throw new SchemaError(`database ${database} has schema version ${v}, this failover-agi needs ${latest}: run "failover-agi migrate"`);
+  if (v > latest) throw new SchemaError(`database ${database} has schema version ${v}, newer than this failover-agi knows (${latest}): upgrade failover-agi`);
+}
