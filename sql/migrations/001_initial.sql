@@ -50,6 +50,6 @@ CREATE TABLE IF NOT EXISTS carrier_event (
   KEY ix_at (at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Dials only (no skips or refusals): what answer-seizure ratios are computed over.
+-- Dials only (no skips, refusals or the closing row of a call that found no carrier): what answer-seizure ratios count.
 CREATE OR REPLACE VIEW carrier_dial AS
-  SELECT * FROM carrier_attempt WHERE verdict IN ('answered','stop','next','exhausted');
+  SELECT * FROM carrier_attempt WHERE verdict IN ('answered','stop','next','exhausted') AND dial_string <> '';

@@ -168,6 +168,11 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
 
   const result =
     route.strategy === 'simultaneous' ? await dialTogether(channel, s, plan.targets) : await dialInTurn(channel, s, plan.targets);
+  if (result.status === 'EXHAUSTED' && !s.records.some((r) => r.verdict === 'exhausted')) {
+    // every call that found no carrier ends on an 'exhausted' row, so ops can count them without guessing from skips
+    const at = ctx.clock.now();
+    emit(s, { verdict: 'exhausted', reason: result.dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try', startedAt: at, endedAt: at });
+  }
   const vars: Record<string, string> = {
     FAILOVER_STATUS: result.status,
     FAILOVER_CARRIER: result.carrier,

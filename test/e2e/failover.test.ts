@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { CARRIERS, startTestDaemon, type TestDaemon } from '../support/daemon.js';
 
 const NUM = '15552345678';
 
@@ -105,6 +105,20 @@ describe('failover through TCP against the simulated Asterisk', () => {
     assert.equal(r.vars.get('FAILOVER_ATTEMPTS'), '3');
     const last = d.sink.attempts[d.sink.attempts.length - 1];
     assert.equal(last?.verdict, 'exhausted');
+  });
+
+  test('every carrier skipped (all disabled): no Dial, and the call still ends on an exhausted row ops can count', async () => {
+    const carriers = CARRIERS.map((c) => ({ ...c, enabled: false }));
+    const p = await startTestDaemon({ carriers });
+    try {
+      const r = await simulateCall({ port: p.port, args: [NUM], carriers: {} });
+      assert.equal(r.dials.length, 0);
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'EXHAUSTED');
+      assert.deepEqual(p.sink.attempts.map((a) => a.verdict), ['skipped', 'skipped', 'skipped', 'exhausted']);
+      assert.deepEqual([p.sink.attempts.at(-1)?.carrier, p.sink.attempts.at(-1)?.dialString], ['', '']);
+    } finally {
+      await p.stop();
+    }
   });
 
   test('per-carrier override: 480 retried on a carrier that lists it', async () => {

@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU and RSS of a process and its live children from /proc, for servers that cannot report over IPC (the Perl
+ * peer forks a pool). Reaped children's CPU is in the parent's cutime/cstime, so children that exited count too.
+ */
+
+const TICK_US = 10_000; // USER_HZ is 100 on Linux
+
+interface Stat {
+  readonly ppid: number;
+  readonly cpuUs: number;
+  readonly reapedUs: number;
+  readonly rssBytes: number;
+}
+
+function readStat(pid: number): Stat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the ")" that closes the command name; 4=ppid 14=utime 15=stime 16=cutime 17=cstime 24=rss pages
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const n = (i: number): number => Number(f[i - 3] ?? 0);
+    return { ppid: n(4), cpuUs: (n(14) + n(15)) * TICK_US, reapedUs: (n(16) + n(17)) * TICK_US, rssBytes: n(24) * 4096 };
+  } catch {
+    return null;
+  }
+}
+
+export interface TreeUsage {
+  readonly cpuUs: number;
+  readonly rssBytes: number;
+  readonly processes: number;
+}
+
+export function treeUsage(rootPid: number): TreeUsage {
+  const root = readStat(rootPid);
+  if (!root) return { cpuUs: 0, rssBytes: 0, processes: 0 };
+  let cpuUs = root.cpuUs + root.reapedUs;
+  let rssBytes = root.rssBytes;
+  let processes = 1;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = readStat(Number(d));
+    if (s && s.ppid === rootPid) {
+      cpuUs += s.cpuUs;
+      rssBytes += s.rssBytes;
+      processes++;
+    }
+  }
+  return { cpuUs, rssBytes, processes };
+}

@@ -1,0 +1,71 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildUsage, FromChild, ServerKind, ToChild } from './ipc-messages.js';
+
+const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'server-child.js');
+
+type Request = ToChild extends infer M ? (M extends { t: infer T } ? T : never) : never;
+
+/** The bench's handle on a server child: request/response over IPC, each request numbered. */
+export class ServerChild {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: FromChild) => void>();
+
+  private constructor(
+    readonly kind: ServerKind,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    child.on('message', (m: FromChild) => {
+      if (m.t === 'ready') return;
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      w?.(m);
+    });
+  }
+
+  static start(kind: ServerKind): Promise<ServerChild> {
+    // execArgv empty: the bench's own flags (e.g. --inspect) must not follow the server under test
+    const child = fork(ENTRY, [kind], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`${kind} child exited with ${code} before it was ready`)));
+      child.once('message', (m: FromChild) => {
+        if (m.t === 'ready') resolve(new ServerChild(kind, m.port, child));
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  private ask(t: Request, extra: Record<string, unknown> = {}): Promise<FromChild> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ t, id, ...extra } as ToChild);
+    });
+  }
+
+  async setFlow(flow: 'A' | 'B'): Promise<void> {
+    await this.ask('flow', { flow });
+  }
+
+  async reset(): Promise<void> {
+    await this.ask('reset');
+  }
+
+  async usage(): Promise<ChildUsage> {
+    const m = await this.ask('usage');
+    if (m.t !== 'usage') throw new Error(`expected usage, got ${m.t}`);
+    return m.usage;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    await Promise.race([this.ask('stop'), new Promise((r) => setTimeout(r, 3000))]);
+    this.child.kill('SIGKILL');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+  }
+}
