@@ -1,111 +1,28 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { MemorySink } from '../../src/calls/log-sink.js';
-import { EXAMPLE_CARRIERS, EXAMPLE_ROUTES } from '../../src/config/example.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
-import { startService, type AttemptLog } from '../../src/service.js';
-import { simulateCall, type SimCallOptions } from './agi-sim.js';
-import { AmiSimulator } from './ami-server.js';
+import { runDemo } from './demo-run.js';
 
 /**
- * `npm run demo`: the daemon on free ports with the built-in example config, fed by the AMI simulator and
- * driven by the FastAGI simulator through a short scripted day; then a table of every call and attempt.
+ * `npm run demo`: the scripted day of demo-run.ts on built-in defaults (records kept in memory). With
+ * FAILOVER_AGI_DB_HOST (and the other FAILOVER_AGI_DB_* variables) set, the records also go into that MariaDB/MySQL
+ * through the real writer, and the demo prints how many rows landed.
  */
-interface Scene {
-  readonly title: string;
-  readonly before?: (ami: AmiSimulator) => Promise<void> | void;
-  readonly call: Omit<SimCallOptions, 'port'>;
-}
-
-const scenes: Scene[] = [
-  {
-    title: 'primary answers 503 → secondary answers',
-    call: { args: ['915552345678', 'DEMOCAMP'], callerIdName: 'V1124183000000012345', carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', talkMs: 300 } } },
-  },
-  {
-    title: 'callee busy (486) → no retry, nobody is rung twice',
-    call: { args: ['915552345679'], carriers: { 'carrier-primary': { kind: 'reject', sip: 486 }, 'carrier-b': { kind: 'answer' } } },
-  },
-  {
-    title: 'caller hangs up while it rings → stop',
-    call: { args: ['915552345680'], carriers: { 'carrier-primary': { kind: 'caller-hangup', afterMs: 200 } } },
-  },
-  {
-    title: 'primary swallows the INVITE, secondary 503, tertiary unreachable → EXHAUSTED',
-    call: { args: ['915552345681'], carriers: { 'carrier-primary': { kind: 'blackhole', afterMs: 300 }, 'carrier-b': { kind: 'reject', sip: 503 }, 'carrier-c': { kind: 'unreachable' } } },
-  },
-  {
-    title: 'AMI: PeerStatus SIP/carrier-primary Unreachable → the next call skips it, zero Dials spent',
-    before: async (ami) => {
-      ami.setSipPeer('carrier-primary', 'Unreachable');
-      await new Promise((r) => setTimeout(r, 100));
-    },
-    call: { args: ['915552345682'], carriers: { 'carrier-primary': { kind: 'answer' }, 'carrier-b': { kind: 'answer', talkMs: 100 } } },
-  },
-  {
-    title: 'a number crafted to inject a second channel → INVALID, no Dial',
-    call: { args: ['95551234&SIP/900@evil'], carriers: {} },
-  },
-];
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
-}
-
 async function main(): Promise<void> {
-  const ami = await AmiSimulator.start();
-  ami.setSipPeer('carrier-primary', 'Reachable');
-  ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@192.0.2.10:5060', status: 'Reachable', rttUsec: 21000 }]);
-  ami.setIaxPeer('carrier-c', 'Reachable');
-  const dir = mkdtempSync(join(tmpdir(), 'failover-agi-demo-'));
-  const config = loadConfig({
-    file: null,
-    env: {},
-    overrides: {
-      'agi.port': 0,
-      'http.port': 0,
-      'ami.enabled': true,
-      'ami.port': ami.port,
-      'ami.secret': 'sim-secret',
-      'store.spoolDir': join(dir, 'spool'),
-      'control.socket': join(dir, 'control.sock'),
-      'control.stateFile': join(dir, 'admin-state.json'),
-      carriers: EXAMPLE_CARRIERS,
-      routes: EXAMPLE_ROUTES,
-      'log.level': process.env['FAILOVER_AGI_LOG_LEVEL'] ?? 'silent',
-    },
-  });
-  const log = createLogger({ level: config.settings.log.level });
-  const sink = new MemorySink();
-  const attemptLog: AttemptLog = { attempt: (r) => sink.attempt(r), carrierEvent: (e) => sink.carrierEvent(e), start: async () => undefined, close: async () => undefined, stats: () => ({ queued: 0, spoolBytes: 0, writeErrors: 0, dbConnected: false }) };
-  const svc = await startService({ config, configFile: null, log, attemptLog: () => attemptLog });
-  const deadline = Date.now() + 3000;
-  while (svc.health.snapshot().get('primary')?.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  console.log(`failover-agi demo: daemon on 127.0.0.1:${svc.daemon.port}, AMI simulator on 127.0.0.1:${ami.port}, simulated Asterisk 20 placing ${scenes.length} calls`);
-  console.log(`carrier health after the AMI resync: ${[...svc.health.snapshot()].map(([c, h]) => `${c}=${h.state}`).join(' ')}\n`);
-  let i = 0;
-  for (const scene of scenes) {
-    i++;
-    await scene.before?.(ami);
-    const uniqueid = `1795412${700 + i}.${i}`;
-    const r = await simulateCall({ port: svc.daemon.port, uniqueid, ...scene.call });
-    console.log(`call ${i}: ${scene.title}`);
-    console.log(`  FAILOVER_STATUS=${r.vars.get('FAILOVER_STATUS') ?? ''} FAILOVER_CARRIER=${r.vars.get('FAILOVER_CARRIER') ?? ''} FAILOVER_ATTEMPTS=${r.vars.get('FAILOVER_ATTEMPTS') ?? ''} DIALSTATUS=${r.vars.get('DIALSTATUS') ?? ''}`);
-    for (const a of sink.attempts.filter((x) => x.uniqueid === uniqueid)) {
-      console.log(
-        `  #${a.attempt} ${pad(a.carrier || '-', 10)} ${pad(a.verdict, 9)} ${pad(a.dialStatus || '-', 11)} cause=${pad(String(a.cause ?? '-'), 3)} sip=${pad(a.sipCode ? `${a.sipCode} ${a.sipReason}` : '-', 26)} ${pad(`${a.ringMs} ms`, 8)} ${a.reason}`,
-      );
-    }
-    console.log('');
+  const { settings } = loadConfig({ file: null, env: process.env });
+  const db = settings.db.host ? settings.db : null;
+  const out = await runDemo({ db, print: (line) => console.log(line) });
+  if (!db) {
+    console.log('records kept in memory; set FAILOVER_AGI_DB_HOST=127.0.0.1 to write them to MariaDB/MySQL as well.');
+    return;
   }
-  console.log('carrier state changes:');
-  for (const e of sink.events) console.log(`  ${new Date(e.at).toISOString()} ${pad(e.carrier, 10)} ${pad(`${e.from} → ${e.to}`, 20)} ${pad(e.source, 7)} ${e.reason}`);
-  await svc.stop();
-  await ami.close();
-  const dials = sink.attempts.filter((a) => !['skipped', 'invalid'].includes(a.verdict)).length;
-  console.log(`\n${i} calls, ${dials} Dials, ${sink.attempts.length} attempt records, ${sink.events.length} carrier events.`);
+  const mysql = (await import('mysql2/promise')).default;
+  const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+  try {
+    const ids = [...new Set(out.attempts.map((a) => a.uniqueid))];
+    const [[a]] = (await conn.query('SELECT COUNT(*) AS n FROM carrier_attempt WHERE uniqueid IN (?)', [ids])) as unknown as [[{ n: number }]];
+    console.log(`${db.database}.carrier_attempt holds ${a.n} rows for these calls (${out.attempts.length} attempts made); ${out.events.length} carrier_event rows written.`);
+  } finally {
+    await conn.end();
+  }
 }
 
 main().catch((err: unknown) => {

@@ -21,8 +21,8 @@ export interface TimedCallOptions {
   readonly number: string;
   readonly uniqueid: string;
   readonly carriers: Readonly<Record<string, BenchBehaviour>>;
-  /** Told once when the first command arrives (the held-calls ramp waits for it). */
-  readonly onFirstCommand?: () => void;
+  /** Told when the first EXEC Dial arrives (the held-calls ramp waits for it). */
+  readonly onDial?: () => void;
 }
 
 export interface TimedCallResult {
@@ -142,16 +142,16 @@ export function timedCall(o: TimedCallOptions): Promise<TimedCallResult> {
     const onLine = (line: string): void => {
       const t = nowUs();
       commands++;
-      if (commands === 1) {
-        headerToFirstUs = t - headerAt;
-        o.onFirstCommand?.();
-      }
+      if (commands === 1) headerToFirstUs = t - headerAt;
       if (dialReplyAt > 0) {
         afterDialUs.push(t - dialReplyAt);
         dialReplyAt = 0;
       }
       const isDial = /^exec\s+dial\b/i.test(line);
-      if (isDial && headerToDialUs < 0) headerToDialUs = t - headerAt;
+      if (isDial && headerToDialUs < 0) {
+        headerToDialUs = t - headerAt;
+        o.onDial?.();
+      }
       const reply = answer(line);
       if (reply === null) return;
       if (isDial) dialReply(reply);

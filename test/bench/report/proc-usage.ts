@@ -26,17 +26,30 @@ function readStat(pid: number): Stat | null {
   }
 }
 
+/** Proportional set size: shared pages split between the processes sharing them, so a forked pool is not counted N times. */
+function pssBytes(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface TreeUsage {
   readonly cpuUs: number;
   readonly rssBytes: number;
+  /** Sum of PSS, or of RSS where the kernel has no smaps_rollup. */
+  readonly pssBytes: number;
   readonly processes: number;
 }
 
 export function treeUsage(rootPid: number): TreeUsage {
   const root = readStat(rootPid);
-  if (!root) return { cpuUs: 0, rssBytes: 0, processes: 0 };
+  if (!root) return { cpuUs: 0, rssBytes: 0, pssBytes: 0, processes: 0 };
   let cpuUs = root.cpuUs + root.reapedUs;
   let rssBytes = root.rssBytes;
+  let pss = pssBytes(rootPid) ?? root.rssBytes;
   let processes = 1;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -44,8 +57,9 @@ export function treeUsage(rootPid: number): TreeUsage {
     if (s && s.ppid === rootPid) {
       cpuUs += s.cpuUs;
       rssBytes += s.rssBytes;
+      pss += pssBytes(Number(d)) ?? s.rssBytes;
       processes++;
     }
   }
-  return { cpuUs, rssBytes, processes };
+  return { cpuUs, rssBytes, pssBytes: pss, processes };
 }

@@ -11,12 +11,15 @@ type Request = ToChild extends infer M ? (M extends { t: infer T } ? T : never) 
 export class ServerChild {
   private nextId = 1;
   private readonly waiting = new Map<number, (m: FromChild) => void>();
+  private readonly exited: Promise<void>;
+  private gone = false;
 
   private constructor(
     readonly kind: ServerKind,
     readonly port: number,
     private readonly child: ChildProcess,
   ) {
+    this.exited = new Promise((r) => child.once('exit', () => ((this.gone = true), r())));
     child.on('message', (m: FromChild) => {
       if (m.t === 'ready') return;
       const w = this.waiting.get(m.id);
@@ -62,10 +65,11 @@ export class ServerChild {
     return m.usage;
   }
 
+  /** Safe to call twice: run.ts stops early on success and again in its finally. */
   async stop(): Promise<void> {
-    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    await Promise.race([this.ask('stop'), new Promise((r) => setTimeout(r, 3000))]);
-    this.child.kill('SIGKILL');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    if (this.gone) return;
+    await Promise.race([this.ask('stop'), this.exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (!this.gone) this.child.kill('SIGKILL');
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
   }
 }

@@ -1,0 +1,100 @@
+import type { BenchConfig } from '../bench-config.js';
+import { flowCarriers, NUMBER } from '../driver/closed-loop.js';
+import { timedCall, type TimedCallResult } from '../driver/timed-call.js';
+import { openFilesLimit } from '../report/machine-info.js';
+import { summarize, type Summary } from '../report/percentiles.js';
+import { ServerChild } from '../servers/child-handle.js';
+
+export interface HeldResult {
+  readonly target: number;
+  readonly held: number;
+  readonly capReason: string | null;
+  readonly rampMs: number;
+  readonly idleRssBytes: number;
+  readonly heldRssBytes: number;
+  readonly heldHeapBytes: number;
+  readonly daemonConnections: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  readonly idleWaitUs: Summary;
+  readonly heldWaitUs: Summary;
+  readonly releaseMs: number;
+  readonly completedAfterRelease: number;
+}
+
+/** Both processes need a descriptor per call (the simulator here, the daemon in its child) and some to spare. */
+function heldCount(wanted: number): { n: number; reason: string | null } {
+  const limit = openFilesLimit();
+  const spare = 500;
+  if (limit === null || limit >= wanted + spare) return { n: wanted, reason: null };
+  return { n: Math.max(0, limit - spare), reason: `ulimit -n is ${limit}: ${limit - spare} calls held, not ${wanted} (nothing raised system-wide)` };
+}
+
+/** Sequential new calls: how long each waits for its first command (header written → command read). */
+async function probe(port: number, n: number, tag: string): Promise<number[]> {
+  const waits: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await timedCall({ port, number: NUMBER, uniqueid: `probe.${tag}.${i}`, carriers: flowCarriers('A') });
+    if (r.ok) waits.push(r.headerToFirstUs);
+  }
+  return waits;
+}
+
+export async function holdCalls(cfg: BenchConfig): Promise<HeldResult> {
+  const { n, reason } = heldCount(cfg.heldCalls);
+  const daemon = await ServerChild.start('daemon');
+  try {
+    await daemon.setFlow('A');
+    const idleWait = await probe(daemon.port, cfg.probeCalls, 'idle');
+    const idle = await daemon.usage();
+    let release = (): void => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    // a long talkMs: primary answers and the Dial reply waits, so every AGI connection stays open in Dial
+    const carriers = { 'carrier-primary': { kind: 'held' as const, release: released } };
+    const calls: Promise<TimedCallResult>[] = [];
+    const rampStart = performance.now();
+    for (let i = 0; i < n; i += cfg.rampBatch) {
+      const inDial: Promise<void>[] = [];
+      for (let j = i; j < Math.min(n, i + cfg.rampBatch); j++) {
+        inDial.push(
+          new Promise<void>((onDial) => {
+            const call = timedCall({ port: daemon.port, number: NUMBER, uniqueid: `held.${j}`, carriers, onDial });
+            // a call that ends before its Dial must not stall the ramp
+            calls.push(call.finally(onDial));
+          }),
+        );
+      }
+      await Promise.all(inDial);
+    }
+    const rampMs = performance.now() - rampStart;
+    await daemon.reset();
+    const steadyEnd = performance.now() + cfg.heldSteadyMs;
+    const heldWait = await probe(daemon.port, cfg.probeCalls, 'held');
+    const rest = steadyEnd - performance.now();
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    const held = await daemon.usage();
+    const releaseStart = performance.now();
+    release();
+    const done = await Promise.all(calls);
+    return {
+      target: cfg.heldCalls,
+      held: n,
+      capReason: reason,
+      rampMs,
+      idleRssBytes: idle.rssBytes,
+      heldRssBytes: held.rssBytes,
+      heldHeapBytes: held.heapUsedBytes,
+      daemonConnections: held.connections,
+      lagP50Ms: held.lagP50Ms,
+      lagP99Ms: held.lagP99Ms,
+      lagMaxMs: held.lagMaxMs,
+      idleWaitUs: summarize(idleWait),
+      heldWaitUs: summarize(heldWait),
+      releaseMs: performance.now() - releaseStart,
+      completedAfterRelease: done.filter((r) => r.ok && r.vars.get('FAILOVER_STATUS') === 'ANSWER').length,
+    };
+  } finally {
+    await daemon.stop();
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { migrate } from '../../src/store/migrate.js';
+import { simulateCall, type SimCallResult } from '../sim/agi-sim.js';
+import { startCliDaemon } from '../support/cli-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { memoryLog } from '../support/daemon.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+const NUM = '15552345678';
+// primary 503 then secondary answers: two attempt rows per call
+const FLOW = { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', talkMs: 20 } } as const;
+
+describe('the real daemon and a real MariaDB under faults', () => {
+  let t: TestDatabase;
+  const rows = async (): Promise<{ n: number; distinct: number }> => {
+    const [r] = await t.query<{ n: number; d: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(uniqueid, '/', attempt)) AS d FROM carrier_attempt");
+    return { n: Number(r?.n), distinct: Number(r?.d) };
+  };
+  const until = async (pred: () => Promise<boolean>, ms = 15000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!(await pred())) {
+      if (Date.now() > end) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  before(async () => {
+    t = await createTestDatabase();
+    await migrate(t.db, memoryLog().log);
+  });
+  after(async () => t.drop());
+
+  test('SIGTERM under load: every call finishes and every attempt row is in the database before exit', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    // a flush interval longer than the test: only the shutdown flush can have written the rows
+    const d = await startCliDaemon({ db: t.db, store: { flushMs: 60000, flushRows: 100000 }, shutdown: { grace: 10000 } });
+    await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      simulateCall({ port: d.port, args: [NUM], uniqueid: `1797${i}.1`, carriers: { ...FLOW, 'carrier-b': { kind: 'answer', talkMs: 800 } } }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    d.kill('SIGTERM');
+    const results = await Promise.all(calls);
+    assert.ok(results.every((r) => r.vars.get('FAILOVER_STATUS') === 'ANSWER'));
+    assert.equal(await d.exited, 0);
+    assert.deepEqual(await rows(), { n: 40, distinct: 40 });
+  });
+
+  test('database cut and restored during traffic: rows equal attempts made, no duplicates, calls unaffected', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    const proxy = new TcpProxy(t.db.host, t.db.port);
+    const port = await proxy.start();
+    const d = await startCliDaemon({ db: { ...t.db, port }, store: { flushMs: 20 } });
+    try {
+      await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
+      const results: SimCallResult[] = [];
+      let seq = 0;
+      let stop = false;
+      const worker = async (): Promise<void> => {
+        while (!stop) results.push(await simulateCall({ port: d.port, args: [NUM], uniqueid: `1798${seq++}.2`, carriers: FLOW }));
+      };
+      const workers = Array.from({ length: 8 }, () => worker());
+      await new Promise((r) => setTimeout(r, 700));
+      await proxy.cut();
+      await d.waitFor((l) => l['msg'] === 'attempt log: database unavailable, spooling to disk');
+      await new Promise((r) => setTimeout(r, 1000));
+      await proxy.restore();
+      await d.waitFor((l) => l['msg'] === 'attempt log: database back, spool replayed');
+      await new Promise((r) => setTimeout(r, 500));
+      stop = true;
+      await Promise.all(workers);
+      assert.ok(results.length > 40, `enough traffic (${results.length} calls)`);
+      assert.ok(results.every((r) => r.vars.get('FAILOVER_STATUS') === 'ANSWER'), 'every call was answered through the outage');
+      const made = results.length * 2;
+      await until(async () => (await rows()).n >= made);
+      assert.deepEqual(await rows(), { n: made, distinct: made });
+    } finally {
+      d.kill('SIGTERM');
+      await d.exited;
+      await proxy.stop();
+    }
+  });
+
+  test('SIGKILL during traffic, then a restart: every attempt of every finished call is in the database, none doubled', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    const spoolDir = join(mkdtempSync(join(tmpdir(), 'fa-kill-')), 'spool');
+    // records sit in memory and in the journal only: the write-ahead journal is all that can save them
+    const config = { db: t.db, store: { spoolDir, flushMs: 60000, flushRows: 100000 } };
+    const d = await startCliDaemon(config);
+    await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
+    const finished: SimCallResult[] = [];
+    const inFlight = Array.from({ length: 30 }, (_, i) =>
+      simulateCall({ port: d.port, args: [NUM], uniqueid: `1799${i}.3`, carriers: { ...FLOW, 'carrier-b': { kind: 'answer', talkMs: i < 20 ? 10 : 5000 } } }).then(
+        (r) => (finished.push(r), r),
+        () => null,
+      ),
+    );
+    await until(async () => finished.length >= 20);
+    d.kill('SIGKILL');
+    await d.exited;
+    await Promise.all(inFlight);
+    assert.equal((await rows()).n, 0, 'nothing had been flushed before the kill');
+    const again = await startCliDaemon(config);
+    try {
+      await again.waitFor((l) => l['msg'] === 'attempt log: database back, spool replayed' || l['msg'] === 'attempt log: database connected');
+      const have = await t.query<{ uniqueid: string; attempt: number }>('SELECT uniqueid, attempt FROM carrier_attempt');
+      const keys = new Set(have.map((r) => `${r.uniqueid}/${r.attempt}`));
+      const done = finished.filter((r) => r.vars.get('FAILOVER_STATUS') === 'ANSWER');
+      assert.ok(done.length >= 20);
+      for (let i = 0; i < 20; i++) for (const a of [1, 2]) assert.ok(keys.has(`1799${i}.3/${a}`), `attempt ${a} of finished call ${i} recovered`);
+      const r = await rows();
+      assert.equal(r.n, r.distinct, 'no row doubled');
+      // the ten calls still talking when the kill came had their 503 attempt recorded; their answered attempt never ended
+      assert.equal(r.n, 20 * 2 + 10);
+      assert.ok(again.lines.some((l) => l['msg'] === 'attempt log: journal of a killed run recovered into the spool' && Number(l['records']) >= 50));
+    } finally {
+      again.kill('SIGTERM');
+      await again.exited;
+    }
+  });
+});
