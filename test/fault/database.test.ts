@@ -33,6 +33,34 @@ describe('the real daemon and a real MariaDB under faults', () => {
   });
   after(async () => t.drop());
 
+  test('a database without our schema: the daemon refuses to start with a clear error, exit 1', async () => {
+    await t.query('CREATE DATABASE IF NOT EXISTS `' + t.name + '_empty`');
+    try {
+      await assert.rejects(startCliDaemon({ db: { ...t.db, database: `${t.name}_empty` } }), /exited with 1: failover-agi: cannot start: database \S+_empty has no failover-agi schema: run "failover-agi migrate"/);
+    } finally {
+      await t.query('DROP DATABASE IF EXISTS `' + t.name + '_empty`');
+    }
+  });
+
+  test('the database down at start: the daemon starts anyway, spools, and writes everything once it answers', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    const proxy = new TcpProxy(t.db.host, t.db.port);
+    const port = await proxy.start();
+    await proxy.cut();
+    const d = await startCliDaemon({ db: { ...t.db, port } });
+    try {
+      await d.waitFor((l) => l['msg'] === 'attempt log: database unavailable, spooling to disk');
+      const r = await simulateCall({ port: d.port, args: [NUM], uniqueid: '17960.5', carriers: FLOW });
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+      await proxy.restore();
+      await until(async () => (await rows()).n === 2);
+    } finally {
+      d.kill('SIGTERM');
+      await d.exited;
+      await proxy.stop();
+    }
+  });
+
   test('SIGTERM under load: every call finishes and every attempt row is in the database before exit', async () => {
     await t.query('DELETE FROM carrier_attempt');
     // a flush interval longer than the test: only the shutdown flush can have written the rows
