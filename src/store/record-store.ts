@@ -47,6 +47,8 @@ export class RecordStore implements AttemptLog {
   /** Every record as it is enqueued, emptied once the database or the spool holds them all: what a SIGKILL leaves. */
   private readonly journal: Spool;
   private noDatabase = false;
+  private schemaChecked = false;
+  private schemaErrorLogged = '';
   private lastJournalError = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
@@ -105,6 +107,7 @@ export class RecordStore implements AttemptLog {
       this.goDown(err);
       return;
     }
+    this.schemaChecked = true;
     this.state = 'up';
     this.o.log.info({ host: this.o.db.host, database: this.o.db.database }, 'attempt log: database connected');
     if (this.spool.hasPending()) await this.replay();
@@ -277,10 +280,17 @@ export class RecordStore implements AttemptLog {
       if (this.closed || !this.pool) return;
       try {
         await this.pool.query({ sql: 'SELECT 1', timeout: 2000 });
-      } catch {
+        // a database that was down at start has not had its schema checked: writing to a wrong one would lose rows
+        if (!this.schemaChecked) await checkSchema(this.pool, this.o.db.database);
+      } catch (err) {
+        if (err instanceof SchemaError && this.schemaErrorLogged !== err.message) {
+          this.schemaErrorLogged = err.message;
+          this.o.log.error({ err: err.message }, 'attempt log: the database answers but its schema is wrong; still spooling');
+        }
         this.probe();
         return;
       }
+      this.schemaChecked = true;
       await this.replay();
     }, this.o.probeMs ?? 1000);
     this.probeTimer.unref();

@@ -146,6 +146,33 @@ describe('the attempt-log writer against a real MariaDB', () => {
     await (killed as unknown as { pool: { end(): Promise<void> } }).pool.end();
   });
 
+  test('down at start, then back without our schema: an error, still spooling, nothing lost; after migrate it all lands', async () => {
+    const other = `${t.name}_late`;
+    await t.query(`CREATE DATABASE \`${other}\``);
+    const proxy = new TcpProxy(t.db.host, t.db.port);
+    const port = await proxy.start();
+    await proxy.cut();
+    const { log, lines } = memoryLog();
+    const s = createRecordStore({ db: { ...t.db, port, database: other }, store: { ...STORE, spoolDir: spoolDir() }, serverId: 'd1', log, probeMs: 50 });
+    try {
+      await s.start();
+      for (let i = 0; i < 10; i++) s.attempt(attemptRecord({ uniqueid: `1802.${i}` }));
+      await proxy.restore();
+      await until(() => lines().some((l) => l['msg'] === 'attempt log: the database answers but its schema is wrong; still spooling'));
+      assert.equal(s.stats().dbConnected, false);
+      await until(() => s.stats().queued === 0);
+      assert.ok(s.stats().spoolBytes > 0, 'the records wait in the spool');
+      await migrate({ ...t.db, database: other }, memoryLog().log);
+      await until(() => s.stats().dbConnected && s.stats().spoolBytes === 0);
+      const [r] = await t.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${other}\`.carrier_attempt`);
+      assert.equal(Number(r?.n), 10);
+    } finally {
+      await s.close();
+      await proxy.stop();
+      await t.query(`DROP DATABASE IF EXISTS \`${other}\``);
+    }
+  });
+
   test('past queueLimit records go straight to the spool (bounded memory)', async () => {
     const dir = spoolDir();
     const s = createRecordStore({ db: { ...t.db, port: 1 }, store: { ...STORE, queueLimit: 50, flushMs: 60000, spoolDir: dir }, serverId: 'd1', log: memoryLog().log, probeMs: 60000 });
