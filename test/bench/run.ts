@@ -11,12 +11,15 @@ import { comparePeer } from './sections/peer-compare.js';
 import { throughputMatrix } from './sections/throughput.js';
 import { ServerChild } from './servers/child-handle.js';
 
-/** `npm run bench`: prints figures and writes them to test/bench/results/latest.json. It never asserts timing. */
-
-// from dist/test/bench back to the source tree, where results/ lives beside this file
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'bench', 'results', 'latest.json');
+/**
+ * `npm run bench`: prints figures and writes them to test/bench/results/latest.json (the figures README quotes).
+ * It never asserts timing. BENCH_QUICK=1 writes quick.json instead, so a smoke run never replaces real figures.
+ */
 
 const cfg = benchConfig();
+// from dist/test/bench back to the source tree, where results/ lives beside this file
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'bench', 'results', cfg.quick ? 'quick.json' : 'latest.json');
+
 const machine = machineInfo();
 const started = performance.now();
 printMachine(machine, cfg.quick);

@@ -1,11 +1,3 @@
-/** Nearest-rank percentile of a list of samples (copied and sorted: callers keep their order). */
-export function percentile(samples: readonly number[], p: number): number {
-  if (samples.length === 0) return NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? NaN;
-}
-
 export interface Summary {
   readonly n: number;
   readonly p50: number;
@@ -13,6 +5,7 @@ export interface Summary {
   readonly max: number;
 }
 
+/** Nearest-rank p50/p99 and the max of a list of samples (sorted on a copy: callers keep their order). */
 export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0) return { n: 0, p50: NaN, p99: NaN, max: NaN };
   const sorted = [...samples].sort((a, b) => a - b);

@@ -28,13 +28,15 @@ export function printFidelity(rows: readonly FidelityResult[]): void {
 export function printThroughput(rows: readonly ThroughputRow[]): void {
   printTable(
     '1. Throughput: closed loop, A = primary 503 then secondary answers, B = primary down (skipped), secondary answers',
-    ['server', 'flow', 'conc', 'flows/s', 'hdr→Dial p50 ms', 'p99', 'Dial→next p50 ms', 'p99', 'added/call p50 ms', 'p99', 'CPU %', 'CPU µs/flow', 'RSS MB', 'failed'],
+    ['server', 'flow', 'conc', 'flows/s', 'hdr→Dial p50 ms', 'p99', 'Dial→next p50 ms', 'p99', 'added/call p50 ms', 'p99', 'CPU %', 'CPU µs/flow', 'RSS MB', 'sim CPU %', 'failed'],
     rows.map((r) => [
       r.server, r.flow, r.concurrency, r.flowsPerSec,
       ms(r.headerToDialUs.p50), ms(r.headerToDialUs.p99), ms(r.afterDialUs.p50), ms(r.afterDialUs.p99),
-      ms(r.addedPerCallUs.p50), ms(r.addedPerCallUs.p99), r.cpuPercent, r.cpuUsPerFlow, mb(r.rssBytes), r.failed,
+      ms(r.addedPerCallUs.p50), ms(r.addedPerCallUs.p99), r.cpuPercent, r.cpuUsPerFlow, mb(r.rssBytes), r.simCpuPercent, r.failed,
     ]),
   );
+  console.log('added/call = hdr→first Dial + every Dial result→next command, measured by the simulator; CPU % = share of one core.');
+  console.log('sim CPU % is the load generator: near 100 it sets the pace, and the server figures above it are a lower bound.');
   const bad = rows.find((r) => r.firstError);
   if (bad) console.log(`first failure (${bad.server} ${bad.flow} x${bad.concurrency}): ${bad.firstError}`);
 }

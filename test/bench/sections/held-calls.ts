@@ -46,6 +46,8 @@ export async function holdCalls(cfg: BenchConfig): Promise<HeldResult> {
   const daemon = await ServerChild.start('daemon');
   try {
     await daemon.setFlow('A');
+    // a first round warms the JIT, so the idle and held waits compare like with like
+    await probe(daemon.port, cfg.probeCalls, 'warm');
     const idleWait = await probe(daemon.port, cfg.probeCalls, 'idle');
     const idle = await daemon.usage();
     let release = (): void => undefined;

@@ -19,6 +19,8 @@ export interface ThroughputRow {
   readonly cpuUsPerFlow: number;
   readonly rssBytes: number;
   readonly lagP99Ms: number;
+  /** Share of one core the load generator (this process) used: near 100 it, not the server, sets the pace. */
+  readonly simCpuPercent: number;
 }
 
 /** Closed-loop load at each concurrency against a server child, after a warm-up the figures leave out (JIT, pools). */
@@ -26,7 +28,9 @@ export async function measureThroughput(server: ServerChild, name: string, flow:
   await server.setFlow(flow);
   await closedLoop(server.port, flow, concurrency, cfg.throughputMs / 4);
   await server.reset();
+  const simBase = process.cpuUsage();
   const r = await closedLoop(server.port, flow, concurrency, cfg.throughputMs);
+  const sim = process.cpuUsage(simBase);
   const u = await server.usage();
   const cpuUs = u.cpuUserUs + u.cpuSystemUs;
   return {
@@ -44,6 +48,7 @@ export async function measureThroughput(server: ServerChild, name: string, flow:
     cpuUsPerFlow: r.calls > 0 ? cpuUs / r.calls : NaN,
     rssBytes: u.rssBytes,
     lagP99Ms: u.lagP99Ms,
+    simCpuPercent: ((sim.user + sim.system) / (r.elapsedMs * 1000)) * 100,
   };
 }
 
