@@ -10,7 +10,7 @@ type Manager = createManager.Manager;
  * - auth: Asterisk answered Login with an error (wrong user or secret, "Login Already In Use");
  * - refused: nothing listens on host:port (Asterisk down or restarting, manager.conf `enabled = no`);
  * - timeout: no TCP connect, Login reply or action reply in time;
- * - closed: the connection ended; network: any other socket error (unreachable, DNS);
+ * - closed: the connection ended; network: every other socket error (unreachable, DNS);
  * - disconnected: an action asked for while not logged in, or cut off by a disconnect;
  * - rejected: Asterisk answered the action with `Response: Error`.
  */

@@ -43,13 +43,14 @@ export function loadMigrations(dir = migrationsDir()): Migration[] {
     });
 }
 
-export const LATEST_VERSION = (): number => Math.max(0, ...loadMigrations().map((m) => m.version));
+const latestOf = (migrations: readonly Migration[]): number => Math.max(0, ...migrations.map((m) => m.version));
 
 export class SchemaError extends Error {
   override name = 'SchemaError';
 }
 
-async function currentVersion(conn: mysql.Connection): Promise<number> {
+/** The schema version recorded in the database (a Connection or a Pool: both have query()). */
+async function currentVersion(conn: Pick<mysql.Pool, 'query'>): Promise<number> {
   const [rows] = await conn.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
   return Number((rows as { v: number }[])[0]?.v ?? 0);
 }
@@ -68,7 +69,7 @@ export async function migrate(db: DbSettings, log: Logger): Promise<{ from: numb
       'CREATE TABLE IF NOT EXISTS schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
     );
     const migrations = loadMigrations();
-    const latest = Math.max(0, ...migrations.map((m) => m.version));
+    const latest = latestOf(migrations);
     const from = await currentVersion(conn);
     if (from > latest) {
       throw new SchemaError(`database ${name} has schema version ${from}, newer than this failover-agi knows (${latest}): upgrade failover-agi, do not downgrade the schema`);
@@ -87,11 +88,10 @@ export async function migrate(db: DbSettings, log: Logger): Promise<{ from: numb
 
 /** At start: the schema must be exactly the one this program writes. */
 export async function checkSchema(pool: mysql.Pool, database: string): Promise<void> {
-  const latest = LATEST_VERSION();
+  const latest = latestOf(loadMigrations());
   let v: number;
   try {
-    const [rows] = await pool.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
-    v = Number((rows as { v: number }[])[0]?.v ?? 0);
+    v = await currentVersion(pool);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {

@@ -6,13 +6,13 @@ import type { DaemonSettings } from '../config/schema.js';
 import type { CarrierEvent } from '../health/types.js';
 import type { Logger } from '../log.js';
 import type { AttemptLog } from '../service.js';
-import { poolOptions } from './db-config.js';
+import { poolOptions, type DbSettings } from './db-config.js';
 import { checkSchema, SchemaError } from './migrate.js';
 import { ATTEMPT_COLUMNS, attemptRow, EVENT_COLUMNS, eventRow, type StoreItem, type Truncation } from './rows.js';
 import { Spool } from './spool.js';
 
 export interface RecordStoreOptions {
-  readonly db: DaemonSettings['db'];
+  readonly db: DbSettings;
   readonly store: DaemonSettings['store'];
   readonly serverId: string;
   readonly log: Logger;
@@ -95,7 +95,6 @@ export class RecordStore implements AttemptLog {
       return;
     }
     this.pool = mysql.createPool(poolOptions(this.o.db));
-    this.pool.on('connection', () => undefined);
     try {
       await checkSchema(this.pool, this.o.db.database);
     } catch (err) {

@@ -21,7 +21,6 @@ export class Spool {
     this.bytes = this.sizeOf(this.path) + this.sizeOf(this.replayPath);
   }
 
-
   get path(): string {
     return join(this.dir, this.name);
   }
@@ -111,7 +110,6 @@ export class Spool {
   }
 
   close(): void {
-    this.sync();
     this.closeFd();
   }
 

@@ -5,25 +5,18 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MemorySink } from '../../src/calls/log-sink.js';
 import { loadConfig } from '../../src/config/load.js';
-import { startService, type AttemptLog, type Service } from '../../src/service.js';
+import { startService, type Service } from '../../src/service.js';
 import { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
+import { memoryAttemptLog } from '../support/attempt-log.js';
 import { CARRIERS, ROUTES, memoryLog } from '../support/daemon.js';
+import { until as untilMs } from '../support/until.js';
+
+const until = (pred: () => boolean, ms = 3000): Promise<void> => untilMs(pred, ms);
 
 const NUM = '15552345678';
 
-/** The attempt log as a MemorySink, so the test reads every record the service wrote. */
-function memoryAttemptLog(sink: MemorySink): AttemptLog {
-  return { attempt: (r) => sink.attempt(r), carrierEvent: (e) => sink.carrierEvent(e), start: async () => undefined, close: async () => undefined, stats: () => ({ queued: 0, spoolBytes: 0, writeErrors: 0, dbConnected: false }) };
-}
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('health drives routing: the daemon against the AMI and FastAGI simulators', () => {
   let ami: AmiSimulator;

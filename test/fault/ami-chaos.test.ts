@@ -8,15 +8,10 @@ import { loadConfig } from '../../src/config/load.js';
 import { startService, type AttemptLog } from '../../src/service.js';
 import { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall } from '../sim/agi-sim.js';
+import { memoryAttemptLog } from '../support/attempt-log.js';
 import { CARRIERS, ROUTES, memoryLog } from '../support/daemon.js';
+import { until } from '../support/until.js';
 
-async function until(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('AMI chaos during traffic', () => {
   test('AMI dropped, refusing logins, then restarted: every call is served; health goes stale, then resyncs', async () => {
@@ -26,7 +21,7 @@ describe('AMI chaos during traffic', () => {
     ami.setIaxPeer('carrier-c', 'Reachable');
     const dir = mkdtempSync(join(tmpdir(), 'fa-chaos-'));
     const sink = new MemorySink();
-    const attemptLog: AttemptLog = { attempt: (r) => sink.attempt(r), carrierEvent: (e) => sink.carrierEvent(e), start: async () => undefined, close: async () => undefined, stats: () => ({ queued: 0, spoolBytes: 0, writeErrors: 0, dbConnected: false }) };
+    const attemptLog = memoryAttemptLog(sink);
     const config = loadConfig({
       file: null,
       env: {},

@@ -9,6 +9,7 @@ import { startCliDaemon } from '../support/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { memoryLog } from '../support/daemon.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/until.js';
 
 const NUM = '15552345678';
 // primary 503 then secondary answers: two attempt rows per call
@@ -19,13 +20,6 @@ describe('the real daemon and a real MariaDB under faults', () => {
   const rows = async (): Promise<{ n: number; distinct: number }> => {
     const [r] = await t.query<{ n: number; d: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(uniqueid, '/', attempt)) AS d FROM carrier_attempt");
     return { n: Number(r?.n), distinct: Number(r?.d) };
-  };
-  const until = async (pred: () => Promise<boolean>, ms = 15000): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!(await pred())) {
-      if (Date.now() > end) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 50));
-    }
   };
   before(async () => {
     t = await createTestDatabase();

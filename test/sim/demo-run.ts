@@ -6,11 +6,12 @@ import { EXAMPLE_CARRIERS, EXAMPLE_ROUTES } from '../../src/config/example.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { AttemptRecord } from '../../src/calls/records.js';
-import type { DaemonSettings } from '../../src/config/schema.js';
+import type { DbSettings } from '../../src/store/db-config.js';
 import type { CarrierEvent } from '../../src/health/types.js';
-import { startService, type AttemptLog } from '../../src/service.js';
+import { startService } from '../../src/service.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createRecordStore } from '../../src/store/record-store.js';
+import { memoryAttemptLog } from '../support/attempt-log.js';
 import { simulateCall, type SimCallOptions } from './agi-sim.js';
 import { AmiSimulator } from './ami-server.js';
 
@@ -62,7 +63,7 @@ function pad(s: string, n: number): string {
 
 export interface DemoOptions {
   /** Where the records go besides memory; null = memory only. */
-  readonly db: DaemonSettings['db'] | null;
+  readonly db: DbSettings | null;
   readonly print: (line: string) => void;
 }
 
@@ -94,13 +95,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ attempts: readonly A
   const sink = new MemorySink();
   if (opts.db) await migrate(opts.db, log);
   const store = opts.db ? createRecordStore({ db: opts.db, store: config.settings.store, serverId: config.settings.serverId, log }) : null;
-  const attemptLog: AttemptLog = {
-    attempt: (r) => (sink.attempt(r), store?.attempt(r)),
-    carrierEvent: (e) => (sink.carrierEvent(e), store?.carrierEvent(e)),
-    start: async () => store?.start(),
-    close: async () => store?.close(),
-    stats: () => store?.stats() ?? { queued: 0, spoolBytes: 0, writeErrors: 0, dbConnected: false },
-  };
+  const attemptLog = memoryAttemptLog(sink, store);
   const svc = await startService({ config, configFile: null, log, attemptLog: () => attemptLog });
   const deadline = Date.now() + 3000;
   while (svc.health.snapshot().get('primary')?.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

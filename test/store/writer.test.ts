@@ -9,17 +9,11 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { memoryLog } from '../support/daemon.js';
 import { attemptRecord, carrierEvent } from '../support/records.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/until.js';
 
 const STORE = { flushRows: 200, flushMs: 20, queueLimit: 100000, spoolMaxBytes: 1 << 30, fsyncMs: 50 };
 const spoolDir = (): string => mkdtempSync(join(tmpdir(), 'fa-spool-'));
 
-async function until(pred: () => Promise<boolean> | boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('the attempt-log writer against a real MariaDB', () => {
   let t: TestDatabase;

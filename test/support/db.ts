@@ -1,7 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { DaemonSettings } from '../../src/config/schema.js';
-
-export type DbSettings = DaemonSettings['db'];
+import type { DbSettings } from '../../src/store/db-config.js';
 
 /** The server the tests use: MYSQL_URL (mysql://user:pass@host:port) if set, else root with no password on 127.0.0.1:3306. */
 export function mysqlAdminConfig(): DbSettings {
