@@ -50,8 +50,8 @@ function codes(p: Problems, o: Obj, key: string, path: string): number[] {
   return v as number[];
 }
 
-const CARRIER_KEYS = new Set(['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes']);
-const ROUTE_KEYS = new Set(['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown']);
+const CARRIER_KEYS = new Set(['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging']);
+const ROUTE_KEYS = new Set(['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget']);
 
 function unknownKeys(p: Problems, o: Obj, allowed: Set<string>, path: string): void {
   for (const k of Object.keys(o)) if (!allowed.has(k)) p.add(`${path}.${k}`, o[k], `unknown key (allowed: ${[...allowed].join(', ')})`);
@@ -70,10 +70,12 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   if (why) p.add(`${path}.dial`, dial, why);
   const peer = str(p, raw, 'peer', path, name);
   if (!/^[A-Za-z0-9_.@:/-]{1,128}$/.test(peer)) p.add(`${path}.peer`, peer, 'must be an Asterisk peer, endpoint or AOR name');
-  const dialOptions = str(p, raw, 'dialOptions', path, 'tT');
+  const dialOptions = str(p, raw, 'dialOptions', path, 'T');
   if (!SAFE_DIAL_OPTIONS.test(dialOptions)) p.add(`${path}.dialOptions`, dialOptions, 'Dial options may hold letters, digits, ( ) ^ : only');
   const enabled = raw['enabled'] ?? true;
   if (typeof enabled !== 'boolean') p.add(`${path}.enabled`, enabled, 'must be true or false');
+  const retryAfterRinging = raw['retryAfterRinging'] ?? false;
+  if (typeof retryAfterRinging !== 'boolean') p.add(`${path}.retryAfterRinging`, retryAfterRinging, 'must be true or false');
   const ringTimeout = int(p, raw, 'ringTimeout', path, 60, 1, 3600);
   const progressTimeout = int(p, raw, 'progressTimeout', path, 5, 0, 3600);
   return {
@@ -87,6 +89,7 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     enabled: enabled === true,
     retrySipCodes: codes(p, raw, 'retrySipCodes', path),
     finalSipCodes: codes(p, raw, 'finalSipCodes', path),
+    retryAfterRinging: retryAfterRinging === true,
   };
 }
 
@@ -138,6 +141,7 @@ function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyM
     stripDigits: int(p, raw, 'stripDigits', path, 0, 0, 16),
     prefix,
     whenAllDown: whenAllDown === 'refuse' ? 'refuse' : 'try',
+    callBudget: int(p, raw, 'callBudget', path, 0, 0, 3600),
   };
 }
 

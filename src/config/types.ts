@@ -20,6 +20,11 @@ export interface CarrierConfig {
   readonly retrySipCodes: readonly number[];
   /** SIP codes that stop the call for this carrier, overriding the defaults (e.g. 503 from a carrier that uses it for "number blocked"). */
   readonly finalSipCodes: readonly number[];
+  /**
+   * A carrier failure after 180/183 or early media stops the call by default: a person may have heard it ring.
+   * true lets such a failure go on to the next carrier (for carriers known to send 180 before routing).
+   */
+  readonly retryAfterRinging: boolean;
 }
 
 export interface RouteConfig {
@@ -35,6 +40,12 @@ export interface RouteConfig {
   readonly prefix: string;
   /** What to do when every carrier of the route is known down: try them anyway (fail open) or refuse. */
   readonly whenAllDown: 'try' | 'refuse';
+  /**
+   * Seconds the whole sequence of attempts may take before an answer (0 = no limit). Each Dial's timers are cut to
+   * what is left, and no Dial starts once it is spent: VICIdial's Originate timeout ends an auto-dial call at
+   * dial_timeout whatever failover-agi is doing. AGI argument 4 (or argument 3, CAMPDTO) overrides it per call.
+   */
+  readonly callBudget: number;
 }
 
 export interface RoutingConfig {

@@ -44,12 +44,13 @@ export function carrier(name: string, dial: string, peer: string, extra: Partial
     enabled: true,
     retrySipCodes: [],
     finalSipCodes: [],
+    retryAfterRinging: false,
     ...extra,
   };
 }
 
 export function route(name: string, carriers: string[]): RouteConfig {
-  return { name, pattern: null, strategy: 'failover', carriers, maxAttempts: 3, stripDigits: 0, prefix: '', whenAllDown: 'try' };
+  return { name, pattern: null, strategy: 'failover', carriers, maxAttempts: 3, stripDigits: 0, prefix: '', whenAllDown: 'try', callBudget: 0 };
 }
 
 /** The example's three technologies, plus a PJSIP carrier named by its AOR and one Local carrier. */

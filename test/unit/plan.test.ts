@@ -5,11 +5,11 @@ import type { HealthState } from '../../src/health/types.js';
 import { planAttempts } from '../../src/routing/plan.js';
 
 const carrier = (name: string, p: Partial<CarrierConfig> = {}): CarrierConfig => ({
-  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'tT', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], ...p,
+  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'tT', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, ...p,
 });
 const CARRIERS = new Map(['a', 'b', 'c'].map((n) => [n, carrier(n)]));
 const route = (strategy: Strategy = 'failover', p: Partial<RouteConfig> = {}): RouteConfig => ({
-  name: 'r', pattern: null, strategy, carriers: ['a', 'b', 'c'], maxAttempts: 3, stripDigits: 0, prefix: '', whenAllDown: 'try', ...p,
+  name: 'r', pattern: null, strategy, carriers: ['a', 'b', 'c'], maxAttempts: 3, stripDigits: 0, prefix: '', whenAllDown: 'try', callBudget: 0, ...p,
 });
 const health = (states: Record<string, HealthState>) => new Map(Object.entries(states).map(([k, s]) => [k, { state: s, since: 0, reason: `${k} is ${s}` }]));
 const order = (p: ReturnType<typeof planAttempts>) => p.targets.map((t) => t.carrier.name).join('');
