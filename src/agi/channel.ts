@@ -46,6 +46,8 @@ interface PendingCommand {
 export class AgiChannel extends EventEmitter {
   hungUp = false;
   closed = false;
+  /** We half-closed: Asterisk answers with one more `HANGUP` whatever the channel's state (res_agi.c:4478-4489). */
+  closing = false;
   /** Commands whose reply was received, for tests and the benchmark. */
   commandsSent = 0;
 
@@ -113,6 +115,7 @@ export class AgiChannel extends EventEmitter {
 
   /** Closing the socket ends the AGI; it never hangs up the channel (Asterisk continues the dialplan). */
   close(): void {
+    this.closing = true;
     if (!this.socket.destroyed) this.socket.end();
     // a peer that never closes its side must not hold the socket
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -195,7 +198,8 @@ export class AgiChannel extends EventEmitter {
     if (!msg) return;
     switch (msg.kind) {
       case 'hangup':
-        if (!this.hungUp) {
+        // the HANGUP that follows our half-close is not a caller hangup (captures/multi, fact 13)
+        if (!this.hungUp && !this.closing) {
           this.hungUp = true;
           this.emit('hangup');
         }

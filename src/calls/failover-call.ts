@@ -2,17 +2,19 @@ import type { AgiChannel } from '../agi/channel.js';
 import type { AgiRequest } from '../agi/request.js';
 import type { Clock } from '../clock.js';
 import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
-import type { CarrierConfig } from '../config/types.js';
 import type { HealthView } from '../health/types.js';
 import { maskNumber, type Logger } from '../log.js';
-import { classify, policyFor, type Verdict } from '../routing/classify.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
-import { OUTCOME_EXPRESSION, parseOutcome, parseTechCause, type Outcome } from '../routing/outcome.js';
+import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
-import { statusAfterStop, type FailoverStatus } from './final-status.js';
+import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
+import { runAttempt, readChannelCause } from './attempt-io.js';
+import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
+import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
+import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { carrierOfChannel } from './leg-resolver.js';
-import type { AttemptRecord, AttemptVerdict, RecordSink } from './records.js';
+import type { AttemptRecord, RecordSink } from './records.js';
 
 export interface CallContext {
   readonly routing: ValidatedRouting;
@@ -37,64 +39,15 @@ export interface CallResult {
   readonly records: readonly AttemptRecord[];
 }
 
-/** Per-call state that every record shares. */
-interface CallState {
-  readonly req: AgiRequest;
-  readonly ctx: CallContext;
-  log: Logger;
-  route: RouteEntry | null;
-  number: string;
-  readonly campaign: string;
-  /** agi_arg_3: a ring timeout in seconds that wins over the carrier's (VICIdial's campaign dial timeout, ${CAMPDTO}). */
-  readonly ringOverride: number | null;
-  readonly records: AttemptRecord[];
+/** How the call ended, as the dialplan is told. */
+interface Ending {
+  status: FailoverStatus;
+  carrier: string;
+  dialStatus: string;
+  cause: number | null;
 }
 
-function ringOverride(arg: string | undefined): number | null {
-  if (arg === undefined || !/^\d{1,4}$/.test(arg.trim())) return null;
-  const n = Number(arg.trim());
-  return n >= 1 && n <= 3600 ? n : null;
-}
-
-type RecordFields = Partial<AttemptRecord> & Pick<AttemptRecord, 'verdict' | 'reason' | 'startedAt' | 'endedAt'>;
-
-function emit(s: CallState, f: RecordFields): AttemptRecord {
-  const r: AttemptRecord = {
-    uniqueid: s.req.uniqueid,
-    attempt: s.records.length + 1,
-    serverId: s.ctx.serverId,
-    route: s.route?.name ?? s.req.script,
-    strategy: s.route?.strategy ?? '',
-    carrier: '',
-    dialString: '',
-    number: s.number,
-    callerCode: s.req.callerCode ?? '',
-    leadId: s.req.leadId,
-    campaign: s.campaign,
-    answeredAt: null,
-    ringMs: 0,
-    talkMs: 0,
-    dialStatus: '',
-    cause: null,
-    sipCode: null,
-    sipReason: '',
-    healthState: '',
-    ...f,
-  };
-  s.records.push(r);
-  try {
-    s.ctx.sink.attempt(r);
-  } catch (err) {
-    s.log.error({ err }, 'attempt sink threw; record kept in the call log line only');
-  }
-  s.log.info(
-    { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
-    'attempt',
-  );
-  return r;
-}
-
-/** Sets the result variables; a closed socket makes this a no-op, never an error. */
+/** Sets the result variables; a closed socket makes this a no-op, never an error (set variable is allowed dead, res_agi.c:3911-3958). */
 async function report(channel: AgiChannel, log: Logger, vars: Record<string, string>): Promise<void> {
   for (const [name, value] of Object.entries(vars)) {
     if (channel.closed) return;
@@ -107,52 +60,48 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
   }
 }
 
-function timings(o: Outcome | null, startedAt: number, endedAt: number): Pick<AttemptRecord, 'answeredAt' | 'ringMs' | 'talkMs'> {
-  if (o && o.dialStatus === 'ANSWER') {
-    const talkMs = o.answeredTime !== null ? Math.min(o.answeredTime * 1000, endedAt - startedAt) : 0;
-    const answeredAt = endedAt - talkMs;
-    return { answeredAt, ringMs: answeredAt - startedAt, talkMs };
-  }
-  return { answeredAt: null, ringMs: endedAt - startedAt, talkMs: 0 };
+/** The leg of a one-carrier Dial: after HangupCauseClear the keys are this attempt's, normally exactly one. */
+function legOf(o: AttemptOutcome, target: PlannedTarget, all: readonly PlannedTarget[]): LegOutcome | null {
+  const carriers = all.map((t) => t.carrier);
+  const mine = o.legs.find((l) => carrierOfChannel(l.key, carriers)?.name === target.carrier.name);
+  if (mine) return mine;
+  return all.length === 1 && o.legs.length === 1 ? (o.legs[0] ?? null) : null;
 }
 
 /**
- * Runs one outbound call: route, number check, plan, then Dials one carrier at a time until a verdict says stop.
- * Every Dial that was sent produces a record, whatever happens after it; any doubt after a Dial stops the call,
- * because a second Dial could ring the same person twice.
+ * Runs one outbound call: route, number check, plan, then Dials (one carrier at a time, or all legs at once for
+ * `simultaneous`) until a verdict says stop. Every Dial that was sent produces a record, whatever happens after
+ * it; any doubt after a Dial stops the call, because a second Dial could ring the same person twice.
  */
 export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Promise<CallResult> {
   const rawNumber = req.args[0] !== undefined && req.args[0] !== '' ? req.args[0] : req.extension;
-  const s: CallState = {
-    req,
-    ctx,
-    log: ctx.log.child({ uniqueid: req.uniqueid, script: req.script, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined }),
-    route: null,
-    number: '',
-    campaign: req.args[1] ?? '',
-    ringOverride: ringOverride(req.args[2]),
-    records: [],
-  };
   const now = (): number => ctx.clock.now();
   const t0 = now();
+  let log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
+  const rec = new CallRecorder(
+    { uniqueid: req.uniqueid, serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '' },
+    ctx.sink,
+    log,
+  );
+  const done = (route: string, e: Ending, dials: number): CallResult => ({ route, status: e.status, carrier: e.carrier, dials, records: rec.records });
 
   const route = findRoute(ctx.routing, req.script, rawNumber, req.params.get('route'));
   if (!route) {
-    s.log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
-    emit(s, { verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
-    await report(channel, s.log, { FAILOVER_STATUS: 'NOROUTE', FAILOVER_ATTEMPTS: '0' });
-    return { route: req.script, status: 'NOROUTE', carrier: '', dials: 0, records: s.records };
+    log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
+    rec.emit({ verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
+    await report(channel, log, { FAILOVER_STATUS: 'NOROUTE', FAILOVER_ATTEMPTS: '0' });
+    return done(req.script, { status: 'NOROUTE', carrier: '', dialStatus: '', cause: null }, 0);
   }
-  s.route = route;
-  s.log = s.log.child({ route: route.name });
+  log = log.child({ route: route.name });
+  rec.update({ route: route.name, strategy: route.strategy });
   const normalized = normalizeNumber(rawNumber, route);
   if (!normalized.ok) {
-    s.log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
-    emit(s, { verdict: 'invalid', reason: normalized.reason, startedAt: t0, endedAt: t0, number: rawNumber.replace(/[^\x20-\x7e]/g, '?').slice(0, 32) });
-    await report(channel, s.log, { FAILOVER_STATUS: 'INVALID', FAILOVER_ATTEMPTS: '0' });
-    return { route: route.name, status: 'INVALID', carrier: '', dials: 0, records: s.records };
+    log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
+    rec.emit({ verdict: 'invalid', reason: normalized.reason, startedAt: t0, endedAt: t0, number: rawNumber.replace(/[^\x20-\x7e]/g, '?').slice(0, 32) });
+    await report(channel, log, { FAILOVER_STATUS: 'INVALID', FAILOVER_ATTEMPTS: '0' });
+    return done(route.name, { status: 'INVALID', carrier: '', dialStatus: '', cause: null }, 0);
   }
-  s.number = normalized.number;
+  rec.update({ number: normalized.number });
 
   const plan = planAttempts({
     route,
@@ -161,201 +110,169 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     rotation: route.strategy === 'round_robin' ? ctx.rotation(route.name) : 0,
     random: ctx.random(),
   });
-  for (const sk of plan.skipped) {
-    emit(s, { verdict: 'skipped', carrier: sk.carrier, reason: sk.reason, healthState: sk.health, startedAt: t0, endedAt: t0 });
-  }
-  if (plan.failedOpen) s.log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
+  for (const sk of plan.skipped) rec.skip(sk.carrier, sk.health, sk.reason, t0);
+  if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
 
-  const result =
-    route.strategy === 'simultaneous' ? await dialTogether(channel, s, plan.targets) : await dialInTurn(channel, s, plan.targets);
-  if (result.status === 'EXHAUSTED' && !s.records.some((r) => r.verdict === 'exhausted')) {
+  const { ending, dials } = await dialGroups(channel, req, ctx, route, normalized.number, plan.targets, rec, log, t0);
+  if (ending.status === 'EXHAUSTED' && !rec.records.some((r) => r.verdict === 'exhausted')) {
     // every call that found no carrier ends on an 'exhausted' row, so ops can count them without guessing from skips
-    const at = ctx.clock.now();
-    emit(s, { verdict: 'exhausted', reason: result.dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try', startedAt: at, endedAt: at });
+    const at = now();
+    rec.emit({ verdict: 'exhausted', reason: dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try', startedAt: at, endedAt: at });
   }
+  const dialStatus = ending.dialStatus || (ending.status === 'ERROR' ? '' : 'CHANUNAVAIL');
   const vars: Record<string, string> = {
-    FAILOVER_STATUS: result.status,
-    FAILOVER_CARRIER: result.carrier,
-    FAILOVER_ATTEMPTS: String(result.dials),
+    FAILOVER_STATUS: ending.status,
+    FAILOVER_CARRIER: ending.carrier,
+    FAILOVER_ATTEMPTS: String(dials),
+    // Hangup(${FAILOVER_CAUSE}) in the dialplan makes h read this attempt's cause with its DIALSTATUS: HANGUPCAUSE
+    // itself is a built-in that SET VARIABLE cannot change (h_extension_view_set_hangupcause, fact 14)
+    FAILOVER_CAUSE: ending.status === 'ERROR' ? '' : exportedCause(ending.cause, dialStatus),
   };
-  // VICIdial's h extension and the dialplan read DIALSTATUS: it must be the last attempt's, not a leftover
-  vars['DIALSTATUS'] = result.dialStatus || 'CHANUNAVAIL';
-  await report(channel, s.log, vars);
-  s.log.info({ status: result.status, carrier: result.carrier, dials: result.dials, ms: now() - t0 }, 'call done');
-  return { route: route.name, status: result.status, carrier: result.carrier, dials: result.dials, records: s.records };
+  // VICIdial's h extension and the dialplan read DIALSTATUS: it must be the deciding attempt's, not a leftover
+  if (dialStatus) vars['DIALSTATUS'] = dialStatus;
+  await report(channel, log, vars);
+  log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], ms: now() - t0 }, 'call done');
+  return done(route.name, ending, dials);
 }
 
-interface LoopResult {
-  status: FailoverStatus;
-  carrier: string;
-  dials: number;
-  dialStatus: string;
-}
-
-/** What happened to one Dial: an outcome when Asterisk answered every command, or the error that cut it short. */
-type DialRun = { ok: true; outcome: Outcome; endedAt: number } | { ok: false; error: Error; endedAt: number };
-
-async function runDial(channel: AgiChannel, s: CallState, data: string): Promise<DialRun> {
-  const clock = s.ctx.clock;
-  let dialReply;
-  try {
-    dialReply = await channel.exec('Dial', data, null);
-  } catch (err) {
-    return { ok: false, error: err as Error, endedAt: clock.now() };
-  }
-  const endedAt = clock.now();
-  const dialResult = dialReply.resultInt ?? 0;
-  try {
-    const vars = await channel.getFullVariable(OUTCOME_EXPRESSION);
-    return { ok: true, outcome: parseOutcome(vars.data ?? '', dialResult, channel.hungUp), endedAt };
-  } catch (err) {
-    return { ok: false, error: err as Error, endedAt };
-  }
-}
-
-async function clearCauses(channel: AgiChannel, s: CallState): Promise<boolean> {
-  try {
-    const r = await channel.exec('HangupCauseClear', '');
-    if (r.resultInt === -2) s.log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
-    return true;
-  } catch (err) {
-    s.log.warn({ err: (err as Error).message }, 'HangupCauseClear failed; no Dial placed');
-    return false;
-  }
-}
-
-function verdictLabel(v: Verdict, more: boolean): AttemptVerdict {
-  if (v.kind === 'stop') return v.answered ? 'answered' : 'stop';
-  return more ? 'next' : 'exhausted';
-}
-
-async function dialInTurn(channel: AgiChannel, s: CallState, targets: readonly PlannedTarget[]): Promise<LoopResult> {
-  const route = s.route as RouteEntry;
-  const { ctx } = s;
+/**
+ * The Dials of one call. A group is what one `EXEC Dial` dials: one carrier for the sequential strategies, every
+ * usable carrier (up to maxAttempts legs) for `simultaneous`. Each group is planned, placed, judged, recorded and
+ * reported to health the same way.
+ */
+async function dialGroups(
+  channel: AgiChannel,
+  req: AgiRequest,
+  ctx: CallContext,
+  route: RouteEntry,
+  number: string,
+  targets: readonly PlannedTarget[],
+  rec: CallRecorder,
+  log: Logger,
+  t0: number,
+): Promise<{ ending: Ending; dials: number }> {
+  const now = (): number => ctx.clock.now();
+  const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
+  const budgetMs = callBudgetMs(route.callBudget, req.args);
+  const ringOverride = secondsArg(req.args[2]);
+  // proves nothing about a carrier, but frees a half-open trial that was claimed and not used
+  const release = (ts: readonly PlannedTarget[], reason: string): void => {
+    for (const t of ts) if (t.health === 'probing') ctx.health.recordAttempt({ carrier: t.carrier.name, carrierFailure: false, carrierSuccess: false, reason, at: now() });
+  };
+  let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
   let dials = 0;
-  let last: LoopResult = { status: 'EXHAUSTED', carrier: '', dials: 0, dialStatus: '' };
-  for (let i = 0; i < targets.length; i++) {
-    const t = targets[i] as PlannedTarget;
-    const c = t.carrier;
-    if (dials >= route.maxAttempts) {
-      emit(s, { verdict: 'skipped', carrier: c.name, healthState: t.health, reason: `maxAttempts ${route.maxAttempts} reached`, startedAt: ctx.clock.now(), endedAt: ctx.clock.now() });
-      continue;
-    }
-    if (t.health === 'probing' && !ctx.health.claimProbe(c.name)) {
-      emit(s, { verdict: 'skipped', carrier: c.name, healthState: t.health, reason: 'half-open: another call holds the trial', startedAt: ctx.clock.now(), endedAt: ctx.clock.now() });
-      continue;
-    }
-    if (channel.hungUp || channel.closed) {
-      return { ...last, status: 'CANCEL', dials };
-    }
-    if (!(await clearCauses(channel, s))) return { ...last, status: channel.hungUp ? 'CANCEL' : 'ERROR', dials };
-    const dialString = buildChannel(c, s.number);
-    const data = buildDialData([dialString], s.ringOverride ?? c.ringTimeout, c.progressTimeout, c.dialOptions);
-    const startedAt = ctx.clock.now();
-    dials++;
-    const run = await runDial(channel, s, data);
-    const more = dials < route.maxAttempts && i + 1 < targets.length;
-    if (!run.ok) {
-      // proves nothing about the carrier, but frees a half-open trial at once
-      ctx.health.recordAttempt({ carrier: c.name, carrierFailure: false, carrierSuccess: false, reason: 'AGI error', at: run.endedAt });
-      // the Dial may have rung someone: record it and never dial again
-      emit(s, { verdict: 'stop', carrier: c.name, dialString: data, healthState: t.health, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
-      s.log.error({ err: run.error.message, carrier: c.name }, 'attempt cut short by an AGI error: stopping');
-      return { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: c.name, dials, dialStatus: '' };
-    }
-    const o = run.outcome;
-    const verdict = classify(o, policyFor(c));
-    ctx.health.recordAttempt({ carrier: c.name, carrierFailure: verdict.carrierFault, carrierSuccess: verdict.carrierProven, reason: verdict.reason, at: run.endedAt });
-    emit(s, {
-      verdict: verdictLabel(verdict, more),
-      carrier: c.name,
-      dialString: data,
-      healthState: t.health,
-      reason: verdict.reason,
-      startedAt,
-      endedAt: run.endedAt,
-      ...timings(o, startedAt, run.endedAt),
-      dialStatus: o.dialStatus,
-      cause: o.cause,
-      sipCode: o.sipCode,
-      sipReason: o.sipReason,
-    });
-    last = { status: 'EXHAUSTED', carrier: c.name, dials, dialStatus: o.dialStatus };
-    if (verdict.kind === 'stop') return { status: statusAfterStop(o, verdict), carrier: c.name, dials, dialStatus: o.dialStatus };
-  }
-  return { ...last, dials };
-}
+  let legsDialed = 0;
+  let causeBefore: number | null = null;
+  let armed = false;
 
-/** One Dial of A&B&C: the first to answer wins; each leg's own SIP code is read back for its record and breaker. */
-async function dialTogether(channel: AgiChannel, s: CallState, targets: readonly PlannedTarget[]): Promise<LoopResult> {
-  const { ctx } = s;
-  const usable: PlannedTarget[] = [];
-  for (const t of targets) {
-    if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) {
-      emit(s, { verdict: 'skipped', carrier: t.carrier.name, healthState: t.health, reason: 'half-open: another call holds the trial', startedAt: ctx.clock.now(), endedAt: ctx.clock.now() });
-      continue;
+  for (let g = 0; g < groups.length; g++) {
+    const usable: PlannedTarget[] = [];
+    for (const t of groups[g] as PlannedTarget[]) {
+      if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, now());
+      else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', now());
+      else usable.push(t);
     }
-    usable.push(t);
-  }
-  if (usable.length === 0) return { status: 'EXHAUSTED', carrier: '', dials: 0, dialStatus: '' };
-  if (channel.hungUp || channel.closed) return { status: 'CANCEL', carrier: '', dials: 0, dialStatus: '' };
-  if (!(await clearCauses(channel, s))) return { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: '', dials: 0, dialStatus: '' };
-  const carriers = usable.map((t) => t.carrier);
-  const data = buildDialData(
-    carriers.map((c) => buildChannel(c, s.number)),
-    s.ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
-    Math.max(...carriers.map((c) => c.progressTimeout)),
-    carriers[0]?.dialOptions ?? '',
-  );
-  const startedAt = ctx.clock.now();
-  const run = await runDial(channel, s, data);
-  const names = carriers.map((c) => c.name).join('&');
-  if (!run.ok) {
-    emit(s, { verdict: 'stop', carrier: names, dialString: data, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
-    return { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: names, dials: 1, dialStatus: '' };
-  }
-  const o = run.outcome;
-  const verdict = classify(o);
-  // per-leg tech causes: HANGUPCAUSE(key,tech) for every dialed channel
-  const legs = new Map<string, { channel: string; tech: string }>();
-  for (const key of o.channels) {
-    const c = carrierOfChannel(key, carriers);
-    if (!c || channel.closed) continue;
-    try {
-      const r = await channel.getFullVariable(`\${HANGUPCAUSE(${key},tech)}`);
-      legs.set(c.name, { channel: key, tech: r.data ?? '' });
-    } catch {
+    if (usable.length === 0) continue;
+    const carriers = usable.map((t) => t.carrier);
+    const timers = timersWithin(
+      ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
+      Math.max(...carriers.map((c) => c.progressTimeout)),
+      budgetMs,
+      now() - t0,
+    );
+    if (!timers) {
+      release(usable, 'call budget spent');
+      for (const t of groups.slice(g).flat()) rec.skip(t.carrier.name, t.health, `call budget of ${budgetMs / 1000} s spent`, now());
       break;
     }
-  }
-  let winner = '';
-  for (const t of usable) {
-    const c = t.carrier;
-    const leg = legs.get(c.name);
-    const { sipCode, sipReason } = parseTechCause(leg?.tech ?? '');
-    const answeredHere = verdict.kind === 'stop' && verdict.answered && sipCode !== null && sipCode >= 200 && sipCode < 300;
-    if (answeredHere) winner = c.name;
-    const legOutcome: Outcome = { ...o, sipCode, sipReason, tech: leg?.tech ?? '', dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus };
-    const legVerdict = answeredHere ? verdict : o.dialStatus === 'ANSWER' ? null : classify(legOutcome, policyFor(c));
-    if (legVerdict) {
-      ctx.health.recordAttempt({ carrier: c.name, carrierFailure: legVerdict.carrierFault, carrierSuccess: legVerdict.carrierProven, reason: legVerdict.reason, at: run.endedAt });
+    if (channel.hungUp || channel.closed) {
+      release(usable, 'caller gone before the Dial');
+      return { ending: { ...ending, status: 'CANCEL' }, dials };
     }
-    emit(s, {
-      verdict: answeredHere ? 'answered' : verdict.kind === 'stop' ? 'stop' : 'exhausted',
-      carrier: c.name,
-      dialString: data,
-      healthState: t.health,
-      reason: answeredHere ? 'answered' : o.dialStatus === 'ANSWER' ? 'another leg answered' : (legVerdict?.reason ?? verdict.reason),
-      startedAt,
-      endedAt: run.endedAt,
-      ...timings(answeredHere ? o : null, startedAt, run.endedAt),
-      dialStatus: legOutcome.dialStatus,
-      cause: o.cause,
-      sipCode,
-      sipReason,
+    try {
+      if (!armed) {
+        causeBefore = await readChannelCause(channel);
+        // from here on a Dial may have rung someone: the dialplan must never fall back to its static cascade
+        await channel.setVariable('FAILOVER_STATUS', 'DIALING');
+        armed = true;
+      }
+      const clear = await channel.exec('HangupCauseClear', '');
+      if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
+    } catch (err) {
+      release(usable, 'AGI error before the Dial');
+      log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
+      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials };
+    }
+    if (channel.hungUp) {
+      release(usable, 'caller gone before the Dial');
+      return { ending: { ...ending, status: 'CANCEL' }, dials };
+    }
+
+    const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
+    const startedAt = now();
+    dials++;
+    legsDialed += usable.length;
+    const run = await runAttempt(channel, data, causeBefore, now);
+    const label = usable.map((t) => t.carrier.name).join('&');
+    if (!run.ok) {
+      // the Dial may have rung someone: record it and never dial again
+      for (const t of usable) ctx.health.recordAttempt({ carrier: t.carrier.name, carrierFailure: false, carrierSuccess: false, reason: 'AGI error', at: run.endedAt });
+      for (const t of usable) {
+        rec.emit({ verdict: 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
+      }
+      log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
+      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials };
+    }
+    const o = run.outcome;
+    causeBefore = o.channelCause;
+    const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
+    const legs = usable.map((t) => legOf(o, t, usable));
+    const judged = judgeGroup(o, usable, legs);
+    usable.forEach((t, i) => {
+      const v = judged.legs[i] ?? null;
+      const leg = legs[i] ?? null;
+      ctx.health.recordAttempt({
+        carrier: t.carrier.name,
+        carrierFailure: v?.carrierFault ?? false,
+        carrierSuccess: v?.carrierProven ?? false,
+        reason: v?.reason ?? 'another leg answered',
+        at: run.endedAt,
+      });
+      const answeredHere = judged.verdict.answered && judged.deciding === i;
+      rec.emit(
+        dialRecordFields(
+          o,
+          leg,
+          {
+            label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, more),
+            reason: v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason,
+            answered: answeredHere,
+            ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
+          },
+          { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
+        ),
+      );
     });
+    const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
+    const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
+    ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
+    if (judged.verdict.kind === 'stop') {
+      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials };
+    }
   }
-  if (verdict.kind === 'stop') return { status: statusAfterStop(o, verdict), carrier: winner || names, dials: 1, dialStatus: o.dialStatus };
-  return { status: 'EXHAUSTED', carrier: names, dials: 1, dialStatus: o.dialStatus };
+  return { ending, dials };
 }
 
+/** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */
+function judgeGroup(o: AttemptOutcome, usable: readonly PlannedTarget[], legs: readonly (LegOutcome | null)[]): { verdict: Verdict; legs: readonly (Verdict | null)[]; deciding: number } {
+  if (usable.length === 1) {
+    const t = usable[0] as PlannedTarget;
+    const v = judgeAttempt(o, legs[0] ?? null, policyFor(t.carrier));
+    return { verdict: v, legs: [v], deciding: 0 };
+  }
+  const j = judgeTogether(
+    o,
+    usable.map((t, i) => ({ carrier: t.carrier.name, leg: legs[i] ?? null, policy: policyFor(t.carrier) })),
+  );
+  return { verdict: j.verdict, legs: j.legs, deciding: j.decidingLeg };
+}

@@ -34,15 +34,3 @@ export function teeSink(...sinks: RecordSink[]): RecordSink {
     },
   };
 }
-
-/** Keeps records in memory: the demo's table and the tests read them. */
-export class MemorySink implements RecordSink {
-  readonly attempts: AttemptRecord[] = [];
-  readonly events: CarrierEvent[] = [];
-  attempt(r: AttemptRecord): void {
-    this.attempts.push(r);
-  }
-  carrierEvent(e: CarrierEvent): void {
-    this.events.push(e);
-  }
-}

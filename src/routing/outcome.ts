@@ -1,21 +1,67 @@
-/** What one Dial produced, as read back from the channel in a single GET FULL VARIABLE. */
-export interface Outcome {
-  /** Dial's return value: 0 = not answered and the caller is still here; -1 = caller gone or call completed. */
-  readonly dialResult: number;
-  /** A `HANGUP` line arrived during or right after the Dial. */
-  readonly hangupSeen: boolean;
-  readonly dialStatus: string;
-  /** Q.850 cause from HANGUPCAUSE; null when empty. */
-  readonly cause: number | null;
-  /** The raw tech cause string, e.g. `SIP 503 Service Unavailable`; empty when no SIP response came back. */
+import { causeFromText } from './q850.js';
+
+/**
+ * What one leg of a Dial left in the channel's per-leg cause table (func_hangupcause.c): read by key, never through
+ * `HANGUPCAUSE(${HANGUPCAUSE_KEYS()},…)`, which is empty as soon as there are two keys (captures/multi, fact 9).
+ */
+export interface LegOutcome {
+  /** The dialed channel, e.g. `SIP/carrier-primary-00000000`. */
+  readonly key: string;
+  /** The last SIP response on that leg, provisional ones included: `SIP 180 Ringing`, `SIP 200 OK`, `SIP 503 …` (fact 3). */
   readonly tech: string;
   readonly sipCode: number | null;
   readonly sipReason: string;
-  /** Seconds from DIALEDTIME / ANSWEREDTIME; null when empty. */
-  readonly dialedTime: number | null;
-  readonly answeredTime: number | null;
-  /** Names of the dialed channels that left a cause record (HANGUPCAUSE_KEYS()). */
-  readonly channels: readonly string[];
+  /** The leg's own Q.850 cause, from the `ast` text (`Circuit/channel congestion` → 34); null when the text is unknown. */
+  readonly cause: number | null;
+}
+
+/** What one attempt produced, as read back right after its Dial. Nothing in here comes from an earlier attempt. */
+export interface AttemptOutcome {
+  /** Dial's `result=`: -1 follows an answered call and INVALIDARGS with the caller still up, so it says nothing about who left (fact 7). */
+  readonly dialResult: number | null;
+  /** A `HANGUP` line arrived before the reply to the read after Dial: the only sign that the caller left (fact 7). */
+  readonly callerLeft: boolean;
+  readonly dialStatus: string;
+  /** `${HANGUPCAUSE}`: the caller channel's cause, which survives ring-outs and progress timeouts (fact 1). */
+  readonly channelCause: number | null;
+  /** The same, read before this Dial; null when unknown. Only a change between the two belongs to this attempt. */
+  readonly channelCauseBefore: number | null;
+  /** RINGTIME_MS / PROGRESSTIME_MS: set by this Dial at the first 180 / 183 (app_dial.c:1600, :1634), reset by every Dial (:2466-2476). */
+  readonly ringMs: number | null;
+  readonly progressMs: number | null;
+  /** ANSWEREDTIME_MS: talk time of an answered attempt. DIALEDTIME is the caller channel's age, so it is not read. */
+  readonly answeredMs: number | null;
+  /** HANGUPCAUSE_KEYS(): the legs that got any SIP response (none for a swallowed INVITE or an unreachable peer). */
+  readonly keys: readonly string[];
+  readonly legs: readonly LegOutcome[];
+}
+
+export const OUTCOME_SEPARATOR = '|';
+
+/**
+ * Read in one round trip after every Dial. The keys go last: channel names hold no `|`. The per-leg tech and ast
+ * are read by name afterwards, and only when there is a key: with none, `HANGUPCAUSE(,tech)` makes Asterisk log
+ * a WARNING (fact 2).
+ */
+export const OUTCOME_EXPRESSION = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}';
+
+/** Read once before the first Dial, so a cause can be proven to have changed during it. */
+export const CAUSE_EXPRESSION = '${HANGUPCAUSE}';
+
+/**
+ * A key is put inside a dialplan function call: it may hold nothing that ends an argument or opens an expression.
+ * Channel names are `TECH/<peer>-<8 hex>` (peer names are validated in the config) or `Local/…@ctx-…;1`.
+ */
+const SAFE_KEY = /^[A-Za-z0-9_.@:/+;-]{1,200}$/;
+
+export function isSafeKey(key: string): boolean {
+  return SAFE_KEY.test(key);
+}
+
+/** The ast text first: it never holds `|`, so a `|` in a SIP reason phrase cannot shift it. */
+export function legExpression(key: string): string {
+  if (!isSafeKey(key)) throw new Error(`refusing to read the cause of channel ${JSON.stringify(key)}`);
+  return `\${HANGUPCAUSE(${key},ast)}${OUTCOME_SEPARATOR}\${HANGUPCAUSE(${key},tech)}`;
 }
 
 /** `SIP 503 Service Unavailable` → {503, 'Service Unavailable'}; anything else → nulls. */
@@ -25,36 +71,35 @@ export function parseTechCause(tech: string): { sipCode: number | null; sipReaso
   return { sipCode: Number(m[1]), sipReason: (m[2] ?? '').trim() };
 }
 
-export const OUTCOME_SEPARATOR = '|';
-
-/**
- * The expression read after each Dial, in one round trip. The tech string goes last, so a `|` inside
- * a SIP reason phrase cannot shift the other fields. HangupCauseClear before each Dial keeps
- * HANGUPCAUSE_KEYS() down to this attempt's one channel, which HANGUPCAUSE(keys,tech) needs.
- */
-export const OUTCOME_EXPRESSION =
-  '${DIALSTATUS}|${HANGUPCAUSE}|${DIALEDTIME}|${ANSWEREDTIME}|${HANGUPCAUSE_KEYS()}|${HANGUPCAUSE(${HANGUPCAUSE_KEYS()},tech)}';
-
-function intOrNull(s: string | undefined): number | null {
-  if (s === undefined || !/^-?\d+$/.test(s.trim())) return null;
+export function intOrNull(s: string | undefined): number | null {
+  if (s === undefined || !/^-?\d{1,12}$/.test(s.trim())) return null;
   return Number(s.trim());
 }
 
-export function parseOutcome(expanded: string, dialResult: number, hangupSeen: boolean): Outcome {
-  const parts = expanded.split(OUTCOME_SEPARATOR);
-  const [status = '', cause, dialed, answered, keys = ''] = parts;
-  const tech = parts.slice(5).join(OUTCOME_SEPARATOR);
-  const { sipCode, sipReason } = parseTechCause(tech);
+export interface OutcomeFields {
+  readonly dialStatus: string;
+  readonly channelCause: number | null;
+  readonly ringMs: number | null;
+  readonly progressMs: number | null;
+  readonly answeredMs: number | null;
+  readonly keys: readonly string[];
+}
+
+export function parseOutcomeFields(expanded: string): OutcomeFields {
+  const [status = '', cause, ring, progress, answered, keys = ''] = expanded.split(OUTCOME_SEPARATOR);
   return {
-    dialResult,
-    hangupSeen,
     dialStatus: status.trim().toUpperCase(),
-    cause: intOrNull(cause),
-    tech: tech.trim(),
-    sipCode,
-    sipReason,
-    dialedTime: intOrNull(dialed),
-    answeredTime: intOrNull(answered),
-    channels: keys.split(',').map((k) => k.trim()).filter((k) => k !== ''),
+    channelCause: intOrNull(cause),
+    ringMs: intOrNull(ring),
+    progressMs: intOrNull(progress),
+    answeredMs: intOrNull(answered),
+    keys: keys.split(',').map((k) => k.trim()).filter((k) => k !== ''),
   };
+}
+
+export function parseLeg(key: string, expanded: string): LegOutcome {
+  const cut = expanded.indexOf(OUTCOME_SEPARATOR);
+  const ast = cut >= 0 ? expanded.slice(0, cut) : expanded;
+  const tech = cut >= 0 ? expanded.slice(cut + 1).trim() : '';
+  return { key, tech, ...parseTechCause(tech), cause: causeFromText(ast) };
 }

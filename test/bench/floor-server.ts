@@ -6,18 +6,21 @@ import { createServer, type Server, type Socket } from 'node:net';
  * health, logging or records. Whatever the daemon costs above this server is the cost of its logic.
  */
 
-const FETCH = 'GET FULL VARIABLE "${DIALSTATUS}|${HANGUPCAUSE}|${DIALEDTIME}|${ANSWEREDTIME}|${HANGUPCAUSE_KEYS()}|${HANGUPCAUSE(${HANGUPCAUSE_KEYS()},tech)}"';
+const OUTCOME = 'GET FULL VARIABLE "${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"';
+const leg = (key: string): string => `GET FULL VARIABLE "\${HANGUPCAUSE(${key},ast)}|\${HANGUPCAUSE(${key},tech)}"`;
 
+/** The daemon's commands for each flow, keys named as the simulator names its channels (fidelity.ts compares them). */
 export function floorCommands(flow: 'A' | 'B', number: string): string[] {
-  const secondary = ['EXEC HangupCauseClear ""', `EXEC Dial "PJSIP/${number}@carrier-b,60^5,tT"`, FETCH];
-  const primary = ['EXEC HangupCauseClear ""', `EXEC Dial "SIP/${number}@carrier-primary,30^5,tT"`, FETCH];
-  const attempts = flow === 'A' ? 2 : 1;
+  const attempt = (dial: string, key: string): string[] => ['EXEC HangupCauseClear ""', `EXEC Dial "${dial}"`, OUTCOME, leg(key)];
   return [
-    ...(flow === 'A' ? primary : []),
-    ...secondary,
+    'GET FULL VARIABLE "${HANGUPCAUSE}"',
+    'SET VARIABLE FAILOVER_STATUS "DIALING"',
+    ...(flow === 'A' ? attempt(`SIP/${number}@carrier-primary,30^5,T`, 'SIP/carrier-primary-00000000') : []),
+    ...attempt(`PJSIP/${number}@carrier-b,60^5,T`, flow === 'A' ? 'PJSIP/carrier-b-00000001' : 'PJSIP/carrier-b-00000000'),
     'SET VARIABLE FAILOVER_STATUS "ANSWER"',
     'SET VARIABLE FAILOVER_CARRIER "secondary"',
-    `SET VARIABLE FAILOVER_ATTEMPTS "${attempts}"`,
+    `SET VARIABLE FAILOVER_ATTEMPTS "${flow === 'A' ? 2 : 1}"`,
+    'SET VARIABLE FAILOVER_CAUSE "16"',
     'SET VARIABLE DIALSTATUS "ANSWER"',
   ];
 }

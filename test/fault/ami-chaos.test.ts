@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MemorySink } from '../../src/calls/log-sink.js';
+import { MemorySink } from '../support/memory-sink.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startService, type AttemptLog } from '../../src/service.js';
 import { AmiSimulator } from '../sim/ami-server.js';

@@ -1,28 +1,45 @@
 import { connect, type Socket } from 'node:net';
+import { causeText } from '../../src/routing/q850.js';
 import { dialStatusFor, reasonPhrase, type Driver } from './sip-tables.js';
 
 /**
- * Plays Asterisk 20's side of a FastAGI call: connects like res_agi.c's launch_netscript, sends the same header
- * block as the captures, and answers commands with the reply texts res_agi.c sends. Carriers are scripted.
+ * Plays Asterisk 20's side of a FastAGI call: connects like res_agi.c's launch_netscript, sends the header block of
+ * the captures, and answers commands as res_agi.c and app_dial.c do. Carriers are scripted per leg.
+ *
+ * What a Dial leaves on the channel follows ../shared/asterisk/captures/multi (SUMMARY.md "facts"):
+ * - HANGUPCAUSE is the caller channel's own cause and persists across Dials; only an answer, a final response, an
+ *   uncreatable destination or timer B set it, never a ring-out or a progress timeout (fact 1; app_dial.c
+ *   wait_for_answer() :1454/:1528/:1533/:1542, dial_exec_full() :2807, wait_over :2021-2033).
+ * - Every Dial resets DIALSTATUS and the eight timing variables, not HANGUPCAUSE (app_dial.c:2466-2476).
+ * - HANGUPCAUSE_KEYS() lists legs that got any SIP response; the tech is the last one, provisional included
+ *   (fact 3); HangupCauseClear empties only that table (func_hangupcause.c:211).
+ * - Dial returns -1 after an answered call whoever hung up; only a HANGUP line says the caller left (fact 7).
+ * - After the daemon half-closes, one more HANGUP, then the socket closes (fact 13, res_agi.c:4478-4489).
  */
 
+export type Early = '180' | '183';
+
 export type Behaviour =
-  /** 200 OK; Dial returns -1 when the call ends after talkMs; callerHangsUp adds the HANGUP line after it. */
+  /** 180, 200 OK; Dial returns -1 when the call ends after talkMs (callee BYE: no HANGUP line); callerHangsUp ends it from our side with a HANGUP line (answer_callee_bye, answer_caller_hangup). */
   | { readonly kind: 'answer'; readonly talkMs?: number; readonly callerHangsUp?: boolean }
-  /** A final SIP response; DIALSTATUS and cause follow the carrier's driver (SIP/ = chan_sip, PJSIP/ = pjsip). */
-  | { readonly kind: 'reject'; readonly sip: number; readonly afterMs?: number }
-  /** 180 Ringing, nobody answers: Dial's own timeout, NOANSWER, cause 0, tech `SIP 180 Ringing`. */
+  /** A final SIP response, optionally after 180 or 183+SDP; DIALSTATUS and cause follow the carrier's driver (sip_*, pjsip_*, sip_180_then_503, sip_183_then_503). */
+  | { readonly kind: 'reject'; readonly sip: number; readonly afterMs?: number; readonly after?: Early }
+  /** 180 Ringing, nobody answers: Dial's ring timeout, NOANSWER, channel cause unchanged, tech `SIP 180 Ringing` (seq_503_then_ringout). */
   | { readonly kind: 'ring-no-answer'; readonly afterMs?: number }
-  /** Swallows the INVITE: CHANUNAVAIL cause 18 after timer B, no cause record. */
+  /** Swallows the INVITE; Dial's progress timer fires first: CHANUNAVAIL, cause unchanged, no key (seq_503_then_progress_timeout, pjsip_blackhole). */
   | { readonly kind: 'blackhole'; readonly afterMs?: number }
-  /** Qualify says unreachable: CHANUNAVAIL at once, cause 20 (chan_sip) or 3 (PJSIP), no INVITE, no cause record. */
-  | { readonly kind: 'unreachable' }
-  /** No ringing or early media within the progress timeout: CHANUNAVAIL, cause 0. */
+  /** Swallows the INVITE with no progress timer: timer B (6.4 s there) ends it with CHANUNAVAIL/18, no key (timeout_blackhole). */
+  | { readonly kind: 'timer-b'; readonly afterMs?: number }
+  /** 100 Trying, then silence until the progress timer: CHANUNAVAIL, cause unchanged, tech `SIP 100 Trying` (progress_after_100_trying). */
   | { readonly kind: 'no-progress'; readonly afterMs?: number }
-  /** Dead carrier with qualify=no where the CONGESTION timer wins the race: CONGESTION, cause 0. */
+  /** Qualify says unreachable: CHANUNAVAIL at once, cause 20 (chan_sip) or 3 (PJSIP), no INVITE, no key (timeout_no_sipp, pjsip_unreachable). */
+  | { readonly kind: 'unreachable' }
+  /** Dead carrier with qualify=no where the CONGESTION timer wins the race: CONGESTION, cause unchanged, no key (captures/SUMMARY.md notes). */
   | { readonly kind: 'congestion-no-code'; readonly afterMs?: number }
-  /** The caller hangs up while it rings: `200 result=-1`, then `HANGUP`; DIALSTATUS CANCEL. */
-  | { readonly kind: 'caller-hangup'; readonly afterMs?: number };
+  /** 180 Ringing, then the caller hangs up: `200 result=-1`, then `HANGUP`; CANCEL, cause unchanged (seq_ringout_then_cancel). */
+  | { readonly kind: 'caller-hangup'; readonly afterMs?: number }
+  /** 180, then a 200 OK whose SDP has no usable codec: Dial 0, CHANUNAVAIL, channel cause 58, tech `SIP 200 OK` (codec_mismatch). */
+  | { readonly kind: 'codec-mismatch'; readonly afterMs?: number };
 
 export interface SimCallOptions {
   readonly port: number;
@@ -35,6 +52,10 @@ export interface SimCallOptions {
   readonly callerIdName?: string;
   /** Keyed by the carrier's Asterisk name in the Dial string (`...@carrier-primary`, `IAX2/carrier-c/...`). A list plays in turn per Dial. */
   readonly carriers: Readonly<Record<string, Behaviour | readonly Behaviour[]>>;
+  /** Channel variables already set when the AGI starts: a second AGI() on a channel inherits the first's (fact 12). */
+  readonly initialVars?: Readonly<Record<string, string>>;
+  /** The per-leg cause table left by an earlier run: key → tech. */
+  readonly initialKeys?: Readonly<Record<string, string>>;
   /** Send `HANGUP` after the reply to the Nth command (0 = right after the header block). */
   readonly hangupAfterCommand?: number;
   /** Reply to the Nth command (1-based) with these raw bytes instead of the real reply. */
@@ -51,15 +72,20 @@ export interface SimCallResult {
   readonly commands: string[];
   /** The data of every EXEC Dial that placed a call, as Asterisk's parse_args() read it. */
   readonly dials: string[];
-  /** EXEC Dial received after the caller hung up: app_dial places no call for these. */
+  /** EXEC Dial received after the caller hung up: app_dial places no call for these (fact 8). */
   readonly deadDials: string[];
   readonly vars: Map<string, string>;
+  /** Every SET VARIABLE in order, as [name, value]. */
+  readonly sets: [string, string][];
+  /** func_hangupcause WARNINGs the daemon's reads would have made Asterisk log (fact 2, fact 9). */
+  readonly warnings: string[];
   readonly hangupSent: boolean;
   readonly durationMs: number;
   /** ms from connect until the daemon's side closed the socket (Asterisk would see the AGI end here). */
   readonly closedAfterMs: number;
 }
 
+/** The header block of the multi captures (seq_503_then_ringout.txt), in res_agi.c's order. */
 export function header(opts: Pick<SimCallOptions, 'script' | 'args' | 'extension' | 'uniqueid' | 'callerId' | 'callerIdName' | 'port'>): string {
   const script = opts.script ?? 'outbound-failover';
   const ext = opts.extension ?? '15552345678';
@@ -67,11 +93,11 @@ export function header(opts: Pick<SimCallOptions, 'script' | 'args' | 'extension
     'agi_network: yes',
     ...(script ? [`agi_network_script: ${script}`] : []),
     `agi_request: agi://127.0.0.1:${opts.port}/${script}`,
-    `agi_channel: Local/${ext}@outbound-failover-00000005;2`,
+    `agi_channel: Local/${ext}@outbound-failover-00000000;2`,
     'agi_language: en',
     'agi_type: Local',
-    `agi_uniqueid: ${opts.uniqueid ?? '1795412731.14'}`,
-    'agi_version: GIT-20-516d2c60ac',
+    `agi_uniqueid: ${opts.uniqueid ?? '1796152709.1'}`,
+    'agi_version: 20.20.1',
     `agi_callerid: ${opts.callerId ?? '5550000'}`,
     `agi_calleridname: ${opts.callerIdName ?? 'Lab'}`,
     'agi_callingpres: 0',
@@ -85,7 +111,7 @@ export function header(opts: Pick<SimCallOptions, 'script' | 'args' | 'extension
     'agi_priority: 2',
     'agi_enhanced: 0.0',
     'agi_accountcode: ',
-    'agi_threadid: 140472248538816',
+    'agi_threadid: 140092220208832',
     ...(opts.args ?? []).map((a, i) => `agi_arg_${i + 1}: ${a}`),
   ];
   return `${lines.join('\n')}\n\n`;
@@ -121,8 +147,14 @@ export function parseArgs(line: string): string[] {
   return out;
 }
 
+/** One leg's entry in the channel's dialed-causes table. */
+export interface CauseEntry {
+  readonly tech: string;
+  readonly ast: string;
+}
+
 /** Expands `${VAR}` and `${FUNC(args)}` with nesting, as GET FULL VARIABLE does, for the functions the daemon reads. */
-export function expand(expr: string, vars: Map<string, string>, causes: Map<string, string>): string {
+export function expand(expr: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[] = []): string {
   let out = '';
   let i = 0;
   while (i < expr.length) {
@@ -138,8 +170,8 @@ export function expand(expr: string, vars: Map<string, string>, causes: Map<stri
         if (expr[j] === '}') depth--;
         j++;
       }
-      const inner = expand(expr.slice(i + 2, j - 1), vars, causes);
-      out += evaluate(inner, vars, causes);
+      const inner = expand(expr.slice(i + 2, j - 1), vars, causes, warnings);
+      out += evaluate(inner, vars, causes, warnings);
       i = j;
     } else {
       out += expr[i];
@@ -149,17 +181,25 @@ export function expand(expr: string, vars: Map<string, string>, causes: Map<stri
   return out;
 }
 
-function evaluate(name: string, vars: Map<string, string>, causes: Map<string, string>): string {
+function evaluate(name: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[]): string {
   const fn = /^([A-Z_]+)\((.*)\)$/.exec(name);
   if (!fn) return vars.get(name) ?? '';
   const [, f, argText = ''] = fn;
   if (f === 'HANGUPCAUSE_KEYS') return [...causes.keys()].join(',');
   if (f === 'HANGUPCAUSE') {
-    const args = argText.split(',');
-    if (args.length !== 2) return ''; // "The HANGUPCAUSE function must have 2 parameters"
-    const tech = causes.get(args[0] ?? '');
-    if (tech === undefined) return '';
-    return args[1] === 'tech' ? tech : '';
+    // hangupcause_read(): channel = first argument, type = the rest; several keys make the type unrecognizable (fact 9)
+    const comma = argText.indexOf(',');
+    const chan = comma >= 0 ? argText.slice(0, comma) : argText;
+    const type = comma >= 0 ? argText.slice(comma + 1) : '';
+    const entry = causes.get(chan);
+    if (!entry) {
+      warnings.push(`func_hangupcause.c: Unable to find information for channel ${chan}`);
+      return '';
+    }
+    if (type === 'tech') return entry.tech;
+    if (type === 'ast') return entry.ast;
+    warnings.push(`func_hangupcause.c: Information type not recognized (${type})`);
+    return '';
   }
   return '';
 }
@@ -170,81 +210,114 @@ interface Leg {
   readonly driver: Driver;
 }
 
-function parseLegs(dialData: string, counter: { n: number }): Leg[] {
+function parseLegs(dialData: string, counter: { n: number }): Leg[] | null {
   const chans = (dialData.split(',')[0] ?? '').split('&');
-  return chans.map((ch) => {
+  const legs: Leg[] = [];
+  for (const ch of chans) {
     const slash = ch.indexOf('/');
+    if (slash < 0) return null; // no tech/: INVALIDARGS (dial_invalid_tech a2)
     const tech = ch.slice(0, slash);
     const rest = ch.slice(slash + 1);
     const at = rest.lastIndexOf('@');
     const carrier = at >= 0 ? rest.slice(at + 1) : (rest.split('/')[0] ?? '');
-    counter.n++;
     const driver: Driver = tech === 'PJSIP' ? 'pjsip' : tech === 'IAX2' ? 'iax2' : 'chan_sip';
-    return { channel: `${tech}/${carrier}-${counter.n.toString(16).padStart(8, '0')}`, carrier, driver };
-  });
+    legs.push({ channel: `${tech}/${carrier}-${(counter.n++).toString(16).padStart(8, '0')}`, carrier, driver });
+  }
+  return legs;
 }
 
+/** What one leg did, in the terms app_dial aggregates. */
 interface LegResult {
-  status: string;
-  cause: number;
-  tech: string | null;
-  delay: number;
-  answered: boolean;
-  talkMs: number;
-  callerHangsUp: boolean;
-  callerHangupDuringDial: boolean;
+  /** BUSY / CONGESTION / CHANUNAVAIL / NOANSWER as the leg alone would make DIALSTATUS. */
+  readonly status: string;
+  /** The cause app_dial copies to the caller channel when this leg ends; null when it sets none. */
+  readonly cause: number | null;
+  /** The leg's entry in the cause table; null when no SIP response came. */
+  readonly entry: CauseEntry | null;
+  readonly delay: number;
+  readonly ring: boolean;
+  readonly progress: boolean;
+  readonly answered: boolean;
+  readonly talkMs: number;
+  readonly callerHangsUp: boolean;
+  readonly callerHangupDuringDial: boolean;
 }
+
+const entry = (code: number): CauseEntry => ({
+  tech: `SIP ${code} ${reasonPhrase(code)}`,
+  // hangup_sip2cause() of the last response; 1xx/2xx give Normal Clearing (fact 3)
+  ast: code < 300 ? 'Normal Clearing' : '',
+});
 
 function playLeg(leg: Leg, b: Behaviour): LegResult {
-  const base = { answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
+  const base = { ring: false, progress: false, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
+  // IAX2 carries no SIP responses: no cause table entry
+  const sip = (code: number, ast?: string): CauseEntry | null => (leg.driver === 'iax2' ? null : { ...entry(code), ...(ast ? { ast } : {}) });
   switch (b.kind) {
     case 'answer':
-      return { ...base, status: 'ANSWER', cause: 16, tech: 'SIP 200 OK', delay: 0, answered: true, talkMs: b.talkMs ?? 0, callerHangsUp: b.callerHangsUp ?? false };
+      return { ...base, status: 'ANSWER', cause: 16, entry: sip(200), delay: 0, ring: true, answered: true, talkMs: b.talkMs ?? 0, callerHangsUp: b.callerHangsUp ?? false };
     case 'reject': {
       const { dialStatus, cause } = dialStatusFor(b.sip, leg.driver);
-      return { ...base, status: dialStatus, cause, tech: leg.driver === 'iax2' ? null : `SIP ${b.sip} ${reasonPhrase(b.sip)}`, delay: b.afterMs ?? 0 };
+      return { ...base, status: dialStatus, cause, entry: sip(b.sip, causeText(cause)), delay: b.afterMs ?? 0, ring: b.after === '180', progress: b.after === '183' };
     }
     case 'ring-no-answer':
-      return { ...base, status: 'NOANSWER', cause: 0, tech: 'SIP 180 Ringing', delay: b.afterMs ?? 0 };
+      return { ...base, status: 'NOANSWER', cause: null, entry: sip(180), delay: b.afterMs ?? 0, ring: true };
     case 'blackhole':
-      return { ...base, status: 'CHANUNAVAIL', cause: 18, tech: null, delay: b.afterMs ?? 0 };
-    case 'unreachable':
-      return { ...base, status: 'CHANUNAVAIL', cause: leg.driver === 'pjsip' ? 3 : 20, tech: null, delay: 0 };
+      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: null, delay: b.afterMs ?? 0 };
+    case 'timer-b':
+      return { ...base, status: 'CHANUNAVAIL', cause: 18, entry: null, delay: b.afterMs ?? 0 };
     case 'no-progress':
-      return { ...base, status: 'CHANUNAVAIL', cause: 0, tech: null, delay: b.afterMs ?? 0 };
+      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: sip(100), delay: b.afterMs ?? 0 };
+    case 'unreachable':
+      return { ...base, status: 'CHANUNAVAIL', cause: leg.driver === 'pjsip' ? 3 : 20, entry: null, delay: 0 };
     case 'congestion-no-code':
-      return { ...base, status: 'CONGESTION', cause: 0, tech: null, delay: b.afterMs ?? 0 };
+      return { ...base, status: 'CONGESTION', cause: null, entry: null, delay: b.afterMs ?? 0 };
     case 'caller-hangup':
-      return { ...base, status: 'CANCEL', cause: 16, tech: 'SIP 180 Ringing', delay: b.afterMs ?? 0, callerHangupDuringDial: true };
+      return { ...base, status: 'CANCEL', cause: null, entry: sip(180), delay: b.afterMs ?? 0, ring: true, callerHangupDuringDial: true };
+    case 'codec-mismatch':
+      return { ...base, status: 'CHANUNAVAIL', cause: 58, entry: sip(200), delay: b.afterMs ?? 0, ring: true };
   }
 }
+
+/** wait_for_answer(): busy wins over congestion, congestion over nochan; else NOANSWER (app_dial.c:1337-1356). */
+function aggregate(results: readonly LegResult[]): string {
+  if (results.some((r) => r.callerHangupDuringDial)) return 'CANCEL';
+  for (const s of ['BUSY', 'CONGESTION', 'CHANUNAVAIL']) if (results.some((r) => r.status === s)) return s;
+  return 'NOANSWER';
+}
+
+const TIMING_VARS = ['DIALEDTIME', 'DIALEDTIME_MS', 'ANSWEREDTIME', 'ANSWEREDTIME_MS', 'RINGTIME', 'RINGTIME_MS', 'PROGRESSTIME', 'PROGRESSTIME_MS'];
 
 const DEAD_OK = /^(exec|get full variable|get variable|set variable|noop|verbose|database)\b/i;
 const KNOWN = /^(exec|get full variable|get variable|set variable|noop|verbose|answer|hangup|database|channel status)\b/i;
 
-/** One simulated call against the daemon; resolves when the daemon closes the connection. */
+/** One simulated call against the daemon; resolves when the socket has closed. */
 export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
   const started = Date.now();
-  const vars = new Map<string, string>();
-  const causes = new Map<string, string>();
+  const vars = new Map<string, string>(Object.entries(opts.initialVars ?? {}));
+  if (!vars.has('HANGUPCAUSE')) vars.set('HANGUPCAUSE', '0');
+  const causes = new Map<string, CauseEntry>(Object.entries(opts.initialKeys ?? {}).map(([k, tech]) => [k, { tech, ast: '' }]));
   const commands: string[] = [];
   const dials: string[] = [];
   const deadDials: string[] = [];
+  const sets: [string, string][] = [];
+  const warnings: string[] = [];
   const perCarrier = new Map<string, number>();
-  const counter = { n: 2 };
+  const counter = { n: 0 };
   let hungUp = false;
   let hangupSent = false;
   return new Promise((resolve, reject) => {
-    const sock: Socket = connect(opts.port, opts.host ?? '127.0.0.1');
+    // allowHalfOpen: Asterisk keeps writing after the daemon's FIN (the closing HANGUP)
+    const sock: Socket = connect({ port: opts.port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true });
     let buf = '';
     let busy = Promise.resolve();
     const write = async (text: string): Promise<void> => {
-      if (sock.destroyed) return;
+      if (sock.destroyed || !sock.writable) return;
       if (opts.splitReplies && text.length > 3) {
         const cut = Math.floor(text.length / 2);
         sock.write(text.slice(0, cut));
         await new Promise((r) => setTimeout(r, 5));
-        if (!sock.destroyed) sock.write(text.slice(cut));
+        if (!sock.destroyed && sock.writable) sock.write(text.slice(cut));
       } else sock.write(text);
     };
     const sendHangup = async (): Promise<void> => {
@@ -260,40 +333,52 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       perCarrier.set(carrier, n + 1);
       return (b as readonly Behaviour[])[Math.min(n, (b as readonly Behaviour[]).length - 1)] as Behaviour;
     };
+    const setMs = (name: string, ms: number): void => {
+      // set_duration_var(): seconds truncated and _MS (app_dial.c:1253)
+      vars.set(name, String(Math.floor(ms / 1000)));
+      vars.set(`${name}_MS`, String(ms));
+    };
     const runDial = async (data: string): Promise<string> => {
+      vars.set('DIALSTATUS', '');
+      for (const v of TIMING_VARS) vars.set(v, '');
       if (hungUp) {
-        // app_dial: "Caller hung up before dial." DIALSTATUS=CANCEL, -1, no channel is requested
+        // dial_exec_full(): "Caller hung up before dial." CANCEL, -1, no channel is requested (fact 8, app_dial.c:2488-2503)
         deadDials.push(data);
         vars.set('DIALSTATUS', 'CANCEL');
         return '200 result=-1\n';
       }
-      dials.push(data);
       const legs = parseLegs(data, counter);
+      if (!legs) {
+        // dial_invalid_tech a2: INVALIDARGS, -1, the caller still up, HANGUPCAUSE untouched
+        vars.set('DIALSTATUS', 'INVALIDARGS');
+        return '200 result=-1\n';
+      }
+      dials.push(data);
       const results = legs.map((leg) => ({ leg, r: playLeg(leg, behaviourFor(leg.carrier)) }));
       const winner = results.find((x) => x.r.answered);
       const delay = winner ? winner.r.talkMs : Math.max(0, ...results.map((x) => x.r.delay));
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      for (const { leg, r } of results) if (r.tech !== null) causes.set(leg.channel, r.tech);
-      let status: string;
-      let cause: number;
-      if (winner) {
-        status = 'ANSWER';
-        cause = 16;
-        vars.set('DIALEDTIME', String(Math.round(delay / 1000)));
-        vars.set('ANSWEREDTIME', String(Math.round(winner.r.talkMs / 1000)));
-        vars.set('DIALEDPEERNUMBER', winner.leg.channel);
-      } else {
-        const hang = results.find((x) => x.r.callerHangupDuringDial);
-        const busy = results.filter((x) => x.r.status === 'BUSY').length;
-        const cong = results.filter((x) => x.r.status === 'CONGESTION').length;
-        const nochan = results.filter((x) => x.r.status === 'CHANUNAVAIL').length;
-        status = hang ? 'CANCEL' : busy ? 'BUSY' : cong ? 'CONGESTION' : nochan ? 'CHANUNAVAIL' : 'NOANSWER';
-        cause = (results[results.length - 1]?.r.cause ?? 0);
-        vars.set('DIALEDTIME', String(Math.round(delay / 1000)));
-        vars.set('ANSWEREDTIME', '');
+      for (const { leg, r } of results) {
+        // on an answer the other legs are hung up before they answer; only what they already sent stays
+        if (r.entry && (!winner || winner.leg === leg || r.delay === 0)) causes.set(leg.channel, { tech: r.entry.tech, ast: r.entry.ast || 'Normal Clearing' });
       }
-      vars.set('DIALSTATUS', status);
-      vars.set('HANGUPCAUSE', String(cause));
+      // wait_for_answer() at the first RINGING / PROGRESS: ms since the callee channel was created (app_dial.c:1600, :1634)
+      if (results.some((x) => x.r.ring)) setMs('RINGTIME', 2);
+      if (results.some((x) => x.r.progress)) setMs('PROGRESSTIME', 2);
+      if (winner) {
+        vars.set('DIALSTATUS', 'ANSWER');
+        vars.set('HANGUPCAUSE', '16');
+        // end_bridge_callback(): DIALEDTIME is the caller channel's age, ANSWEREDTIME the talk time (app_dial.c:2318)
+        setMs('DIALEDTIME', Date.now() - started);
+        setMs('ANSWEREDTIME', winner.r.talkMs);
+        vars.set('DIALEDPEERNAME', winner.leg.channel);
+      } else {
+        vars.set('DIALSTATUS', aggregate(results.map((x) => x.r)));
+        // the caller's cause is that of the leg that ended last, among those that set one (fact 9)
+        const setters = results.filter((x) => x.r.cause !== null).sort((a, b) => a.r.delay - b.r.delay);
+        const lastCause = setters[setters.length - 1]?.r.cause;
+        if (lastCause !== undefined && lastCause !== null) vars.set('HANGUPCAUSE', String(lastCause));
+      }
       const callerGone = results.some((x) => x.r.callerHangupDuringDial) || (winner?.r.callerHangsUp ?? false);
       if (callerGone) {
         await write('200 result=-1\n');
@@ -319,7 +404,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       const words = argv.map((a) => a.toLowerCase());
       if (words[0] === 'get' && words[1] === 'full' && words[2] === 'variable') {
         if (argv.length < 4) return '520-Invalid command syntax.  Proper usage follows:\nUsage: GET FULL VARIABLE <variablename> [<channel name>]\n520 End of proper usage.\n';
-        return `200 result=1 (${expand(argv[3] ?? '', vars, causes)})\n`;
+        return `200 result=1 (${expand(argv[3] ?? '', vars, causes, warnings)})\n`;
       }
       if (words[0] === 'get' && words[1] === 'variable') {
         const v = vars.get(argv[2] ?? '');
@@ -327,7 +412,10 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       }
       if (words[0] === 'set' && words[1] === 'variable') {
         if (argv.length !== 4) return '520-Invalid command syntax.  Proper usage follows:\nUsage: SET VARIABLE <variablename> <value>\n520 End of proper usage.\n';
-        vars.set(argv[2] ?? '', argv[3] ?? '');
+        const name = argv[2] ?? '';
+        sets.push([name, argv[3] ?? '']);
+        // HANGUPCAUSE is a built-in looked up before channel variables: setting it changes nothing read back (fact 14)
+        if (name !== 'HANGUPCAUSE') vars.set(name, argv[3] ?? '');
         return '200 result=1\n';
       }
       return '200 result=0\n';
@@ -364,10 +452,15 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
     let closedAfterMs = -1;
     sock.on('end', () => {
       if (closedAfterMs < 0) closedAfterMs = Date.now() - started;
+      // run_agi() ends: one more HANGUP whatever the channel's state, then the socket closes (fact 13)
+      void busy.then(async () => {
+        await write('HANGUP\n');
+        sock.end();
+      });
     });
     sock.on('close', () => {
       if (closedAfterMs < 0) closedAfterMs = Date.now() - started;
-      void busy.then(() => resolve({ commands, dials, deadDials, vars, hangupSent, durationMs: Date.now() - started, closedAfterMs }));
+      void busy.then(() => resolve({ commands, dials, deadDials, vars, sets, warnings, hangupSent, durationMs: Date.now() - started, closedAfterMs }));
     });
   });
 }

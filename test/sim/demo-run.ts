@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemorySink } from '../../src/calls/log-sink.js';
+import { MemorySink } from '../support/memory-sink.js';
 import { EXAMPLE_CARRIERS, EXAMPLE_ROUTES } from '../../src/config/example.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
@@ -34,6 +34,14 @@ const scenes: Scene[] = [
   {
     title: 'callee busy (486) → no retry, nobody is rung twice',
     call: { args: ['915552345679'], carriers: { 'carrier-primary': { kind: 'reject', sip: 486 }, 'carrier-b': { kind: 'answer' } } },
+  },
+  {
+    title: 'primary 503, secondary rings out (HANGUPCAUSE still reads 34) → stop, nobody is rung a third time',
+    call: { args: ['915552345683'], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'ring-no-answer', afterMs: 200 }, 'carrier-c': { kind: 'answer' } } },
+  },
+  {
+    title: 'primary rings, then 503 → stop: the callee may have heard it ring (retryAfterRinging: false)',
+    call: { args: ['915552345684'], carriers: { 'carrier-primary': { kind: 'reject', sip: 503, after: '180', afterMs: 100 }, 'carrier-b': { kind: 'answer' } } },
   },
   {
     title: 'caller hangs up while it rings → stop',

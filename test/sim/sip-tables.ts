@@ -5,10 +5,11 @@
 export type Driver = 'chan_sip' | 'pjsip' | 'iax2';
 
 const REASONS: Record<number, string> = {
-  180: 'Ringing', 183: 'Session Progress', 200: 'OK', 302: 'Moved Temporarily', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 407: 'Proxy Authentication Required', 408: 'Request Timeout', 410: 'Gone',
+  100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 302: 'Moved Temporarily', 400: 'Bad Request', 401: 'Unauthorized',
+  402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found', 407: 'Proxy Authentication Required', 408: 'Request Timeout', 410: 'Gone',
   480: 'Temporarily Unavailable', 483: 'Too Many Hops', 484: 'Address Incomplete', 486: 'Busy Here', 487: 'Request Terminated',
-  488: 'Not Acceptable Here', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  415: 'Unsupported Media Type', 420: 'Bad Extension', 421: 'Extension Required', 481: 'Call/Transaction Does Not Exist',
+  488: 'Not Acceptable Here', 491: 'Request Pending', 493: 'Undecipherable', 500: 'Server Internal Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
   504: 'Server Time-out', 600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
 };
 
@@ -44,7 +45,8 @@ export function dialStatusFor(code: number, driver: Driver): { dialStatus: strin
   const cause = sip2cause(code, driver);
   if (driver === 'chan_sip') {
     if ([486, 600, 603, 300, 301, 302, 305, 480].includes(code)) return { dialStatus: 'BUSY', cause: code === 302 ? 16 : cause };
-    if ([410, 482, 500, 502, 503, 504].includes(code)) return { dialStatus: 'CONGESTION', cause };
+    // 401/407 that chan_sip cannot answer end as CONGESTION/21 (multi/sip_401_*, sip_407_*)
+    if ([401, 407, 410, 482, 500, 502, 503, 504].includes(code)) return { dialStatus: 'CONGESTION', cause };
     if (code === 487) return { dialStatus: 'NOANSWER', cause: 16 };
     if (code === 483) return { dialStatus: 'NOANSWER', cause: 19 };
     if (code >= 500 && code < 600) return { dialStatus: 'CONGESTION', cause: 34 };

@@ -1,4 +1,5 @@
-import { teeSink, type MemorySink } from '../../src/calls/log-sink.js';
+import { teeSink } from '../../src/calls/log-sink.js';
+import type { MemorySink } from './memory-sink.js';
 import type { AttemptLog } from '../../src/service.js';
 
 /** The service's attempt log kept in a MemorySink, so a test reads every record; `also` (a real store) gets them too. */

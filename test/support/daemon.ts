@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { MemorySink } from '../../src/calls/log-sink.js';
+import { MemorySink } from './memory-sink.js';
 import type { CallResult } from '../../src/calls/failover-call.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';

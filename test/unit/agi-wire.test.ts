@@ -67,8 +67,8 @@ describe('request parsing', () => {
     const r = parseRequest(lines);
     assert.equal(r.script, 'outbound-failover');
     assert.equal(r.request, 'agi://127.0.0.1:4573/outbound-failover');
-    assert.equal(r.uniqueid, '1795412731.14');
-    assert.equal(r.channel, 'Local/15552345678@outbound-failover-00000005;2');
+    assert.equal(r.uniqueid, '1796152709.1');
+    assert.equal(r.channel, 'Local/15552345678@outbound-failover-00000000;2');
     assert.deepEqual(r.args, ['915552345678', 'CAMP1']);
     assert.equal(r.accountCode, '');
     assert.equal(r.leadId, 12345);

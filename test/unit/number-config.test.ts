@@ -51,7 +51,7 @@ describe('config validation', () => {
     const r = parseRouting(carriers, [{ name: 'outbound-failover', carriers: ['a', 'b'] }]);
     assert.ok(r.ok);
     const c = r.routing.carriers.get('a');
-    assert.deepEqual([c?.peer, c?.ringTimeout, c?.progressTimeout, c?.dialOptions, c?.weight, c?.enabled], ['a', 60, 5, 'tT', 1, true]);
+    assert.deepEqual([c?.peer, c?.ringTimeout, c?.progressTimeout, c?.dialOptions, c?.weight, c?.enabled], ['a', 60, 5, 'T', 1, true]);
     const route = r.routing.routes.get('outbound-failover');
     assert.deepEqual([route?.strategy, route?.maxAttempts, route?.whenAllDown], ['failover', 2, 'try']);
   });

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
-import { expand, header, parseArgs } from '../../sim/agi-sim.js';
-import { dialStatusFor, reasonPhrase, type Driver } from '../../sim/sip-tables.js';
+import { causeText } from '../../../src/routing/q850.js';
+import { expand, header, parseArgs, type CauseEntry } from '../../sim/agi-sim.js';
+import { dialStatusFor, reasonPhrase, sip2cause, type Driver } from '../../sim/sip-tables.js';
 
 /**
  * The Asterisk side of one call, timed with hrtime. It sends the simulator's header block and the same reply texts
@@ -48,7 +49,7 @@ function driverOf(tech: string): Driver {
 export function timedCall(o: TimedCallOptions): Promise<TimedCallResult> {
   return new Promise((resolve) => {
     const vars = new Map<string, string>();
-    const causes = new Map<string, string>();
+    const causes = new Map<string, CauseEntry>();
     const afterDialUs: number[] = [];
     let commands = 0;
     let dials = 0;
@@ -92,10 +93,10 @@ export function timedCall(o: TimedCallOptions): Promise<TimedCallResult> {
           const r = dialStatusFor(b.sip, driver);
           status = r.dialStatus;
           cause = r.cause;
-          if (driver !== 'iax2') causes.set(channel, `SIP ${b.sip} ${reasonPhrase(b.sip)}`);
+          if (driver !== 'iax2') causes.set(channel, { tech: `SIP ${b.sip} ${reasonPhrase(b.sip)}`, ast: causeText(sip2cause(b.sip, driver)) });
         } else {
           answered = b;
-          causes.set(channel, 'SIP 200 OK');
+          causes.set(channel, { tech: 'SIP 200 OK', ast: 'Normal Clearing' });
           vars.set('DIALEDPEERNUMBER', channel);
         }
       }

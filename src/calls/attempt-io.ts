@@ -1,0 +1,63 @@
+import type { AgiChannel } from '../agi/channel.js';
+import {
+  CAUSE_EXPRESSION,
+  intOrNull,
+  isSafeKey,
+  legExpression,
+  OUTCOME_EXPRESSION,
+  parseLeg,
+  parseOutcomeFields,
+  type AttemptOutcome,
+  type LegOutcome,
+} from '../routing/outcome.js';
+
+/** What one Dial came to: its outcome when Asterisk answered every command, else the error that cut it short. */
+export type AttemptRun =
+  | { readonly ok: true; readonly outcome: AttemptOutcome; readonly endedAt: number }
+  | { readonly ok: false; readonly error: Error; readonly endedAt: number };
+
+/** The channel cause before the first Dial: a second AGI run on a channel starts with the first run's (fact 12). */
+export async function readChannelCause(channel: AgiChannel): Promise<number | null> {
+  const r = await channel.getFullVariable(CAUSE_EXPRESSION);
+  return intOrNull(r.data ?? undefined);
+}
+
+/** Keys that hold something a dialplan function call must not see are left out, not read. */
+async function readLegs(channel: AgiChannel, keys: readonly string[]): Promise<LegOutcome[]> {
+  const legs: LegOutcome[] = [];
+  for (const key of keys) {
+    if (!isSafeKey(key)) continue;
+    const r = await channel.getFullVariable(legExpression(key));
+    legs.push(parseLeg(key, r.data ?? ''));
+  }
+  return legs;
+}
+
+/**
+ * One attempt on the wire: Dial (which holds for the whole phone call, so no timeout), then the outcome in one
+ * read and each leg's cause by name. HangupCauseClear must have run before, so the keys are this attempt's only.
+ * `callerLeft` is taken when the outcome read answers: Asterisk writes `HANGUP` after Dial's reply and before the
+ * reply to the next command (res_agi.c:4362-4374), so a hangup during this Dial has arrived by then.
+ */
+export async function runAttempt(
+  channel: AgiChannel,
+  dialData: string,
+  causeBefore: number | null,
+  now: () => number,
+): Promise<AttemptRun> {
+  let dialResult: number | null;
+  try {
+    dialResult = (await channel.exec('Dial', dialData, null)).resultInt;
+  } catch (err) {
+    return { ok: false, error: err as Error, endedAt: now() };
+  }
+  const endedAt = now();
+  try {
+    const fields = parseOutcomeFields((await channel.getFullVariable(OUTCOME_EXPRESSION)).data ?? '');
+    const callerLeft = channel.hungUp;
+    const legs = await readLegs(channel, fields.keys);
+    return { ok: true, outcome: { ...fields, dialResult, callerLeft, channelCauseBefore: causeBefore, legs }, endedAt };
+  } catch (err) {
+    return { ok: false, error: err as Error, endedAt };
+  }
+}

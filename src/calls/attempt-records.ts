@@ -1,0 +1,97 @@
+import type { HealthState } from '../health/types.js';
+import type { Logger } from '../log.js';
+import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
+import { attemptCause, type Verdict } from '../routing/verdict.js';
+import type { AttemptRecord, AttemptVerdict, RecordSink } from './records.js';
+
+/** What every record of one call shares. */
+export type RecordBase = Pick<AttemptRecord, 'uniqueid' | 'serverId' | 'route' | 'strategy' | 'number' | 'callerCode' | 'leadId' | 'campaign'>;
+
+export type RecordFields = Partial<AttemptRecord> & Pick<AttemptRecord, 'verdict' | 'reason' | 'startedAt' | 'endedAt'>;
+
+/**
+ * Numbers and hands over the records of one call. The sink must never throw; if it does, the record is still in
+ * the call's log line and the call goes on.
+ */
+export class CallRecorder {
+  readonly records: AttemptRecord[] = [];
+
+  constructor(
+    private base: RecordBase,
+    private readonly sink: RecordSink,
+    private readonly log: Logger,
+  ) {}
+
+  update(base: Partial<RecordBase>): void {
+    this.base = { ...this.base, ...base };
+  }
+
+  emit(f: RecordFields): AttemptRecord {
+    const r: AttemptRecord = {
+      ...this.base,
+      attempt: this.records.length + 1,
+      carrier: '',
+      dialString: '',
+      answeredAt: null,
+      ringMs: 0,
+      talkMs: 0,
+      dialStatus: '',
+      cause: null,
+      sipCode: null,
+      sipReason: '',
+      healthState: '',
+      ...f,
+    };
+    this.records.push(r);
+    try {
+      this.sink.attempt(r);
+    } catch (err) {
+      this.log.error({ err }, 'attempt sink threw; record kept in the call log line only');
+    }
+    this.log.info(
+      { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
+      'attempt',
+    );
+    return r;
+  }
+
+  skip(carrier: string, health: HealthState, reason: string, at: number): void {
+    this.emit({ verdict: 'skipped', carrier, healthState: health, reason, startedAt: at, endedAt: at });
+  }
+}
+
+/** Time to answer and talk time from ANSWEREDTIME_MS and our own clock; DIALEDTIME is the caller channel's age. */
+export function attemptTimings(answered: boolean, answeredMs: number | null, startedAt: number, endedAt: number): Pick<AttemptRecord, 'answeredAt' | 'ringMs' | 'talkMs'> {
+  if (!answered) return { answeredAt: null, ringMs: endedAt - startedAt, talkMs: 0 };
+  const talkMs = Math.max(0, Math.min(answeredMs ?? 0, endedAt - startedAt));
+  const answeredAt = endedAt - talkMs;
+  return { answeredAt, ringMs: answeredAt - startedAt, talkMs };
+}
+
+export function verdictLabel(v: Verdict, more: boolean): AttemptVerdict {
+  if (v.kind === 'stop') return v.answered ? 'answered' : 'stop';
+  return more ? 'next' : 'exhausted';
+}
+
+/** The record of one carrier's part in a Dial: its own leg's SIP response and cause, the Dial's status and timers. */
+export function dialRecordFields(
+  o: AttemptOutcome,
+  leg: LegOutcome | null,
+  v: { label: AttemptVerdict; reason: string; answered: boolean; dialStatus?: string },
+  at: { carrier: string; dialString: string; health: HealthState; startedAt: number; endedAt: number },
+): RecordFields {
+  return {
+    verdict: v.label,
+    reason: v.reason,
+    carrier: at.carrier,
+    dialString: at.dialString,
+    healthState: at.health,
+    startedAt: at.startedAt,
+    endedAt: at.endedAt,
+    ...attemptTimings(v.answered, o.answeredMs, at.startedAt, at.endedAt),
+    dialStatus: v.dialStatus ?? o.dialStatus,
+    cause: attemptCause(o, leg),
+    sipCode: leg?.sipCode ?? null,
+    sipReason: leg?.sipReason ?? '',
+  };
+}
