@@ -184,7 +184,7 @@ describe('dialplan decision table', () => {
 
       if (s.flavor !== 'vicidial') {
         it('a number with dialplan characters never reaches a static Dial (daemon down)', () => {
-          for (const exten of ['9555&SIP/evil@x', '9555,60,tT', '91555${HANGUPCAUSE}', '9 555']) {
+          for (const exten of ['9555&SIP/evil@x', '9555,60,tT', '91555${HANGUPCAUSE}', '9 555', '9"555', '95551)}', '9555\n']) {
             const run = runCall(plan, { exten, context: s.context, daemon: { agiStatus: 'FAILURE' } });
             assert.deepEqual(run.dials, [], exten);
             assert.equal(run.hangupCause, 28, exten);

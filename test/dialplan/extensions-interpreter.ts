@@ -101,7 +101,7 @@ export function applicationsOf(plan: Dialplan): string[] {
   return [...new Set([...plan.values()].flatMap((exts) => exts.flatMap((e) => e.priorities.map((p) => p.app))))];
 }
 
-/** `_` patterns: X 0-9, Z 1-9, N 2-9, [..] a set, `.` one or more of anything, `!` zero or more (pbx.c ext_cmp / _extension_match_core). */
+/** `_` patterns: X 0-9, Z 1-9, N 2-9, [..] a set, `.` one or more of anything (a newline too), `!` zero or more (pbx.c ext_cmp / _extension_match_core). */
 export function extensionMatches(pattern: string, exten: string): boolean {
   if (!pattern.startsWith('_')) return pattern === exten;
   let re = '';
@@ -119,7 +119,7 @@ export function extensionMatches(pattern: string, exten: string): boolean {
       i = end;
     } else re += ch.replace(/[.*+?^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`).test(exten);
+  return new RegExp(`^${re}$`, 's').test(exten);
 }
 
 // ---- expressions: the operators of main/ast_expr2.y the files use ----
@@ -287,10 +287,11 @@ class Channel {
 
   private func(name: string, args: string): string {
     if (name === 'REGEX') {
-      // REGEX("regex" string): the regex between the quotes, the string after them, spaces trimmed (func_strings.c regex())
-      const m = /^\s*"([^"]*)"\s*(.*)$/s.exec(args);
+      // REGEX("regex" string) (func_strings.c regex()): split on '"' into 3 at most, so a quote in the string stays
+      // in it; one leading space or tab is dropped; POSIX ERE, which [0-9], ^, $ and + read the same as here
+      const m = /^"([^"]*)"(.*)$/s.exec(args);
       if (!m) throw new Error(`REGEX(${args}): needs "regex" string`);
-      return new RegExp(m[1]!).test(m[2]!.trim()) ? '1' : '0';
+      return new RegExp(m[1]!).test(m[2]!.replace(/^[ \t]/, '')) ? '1' : '0';
     }
     throw new Error(`function ${name} is not in the interpreter's subset`);
   }
