@@ -7,9 +7,27 @@ import { createLogger } from './log.js';
 import { run } from './main.js';
 import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
+import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
 import type { DaemonStatus, PlanPreview } from './ops/status.js';
+
+const DIALPLAN_HELP = `Usage: failover-agi dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
+
+Prints a ready-to-include Asterisk context for one route of the config (FILE, else FAILOVER_AGI_CONFIG, else the
+built-in example): AGI() to the daemon, then the decision on FAILOVER_STATUS, then a static cascade of the route's
+carriers in order for when no Dial was placed (daemon down, closed at once, or NOROUTE).
+
+  --config FILE     the daemon's config; a broken one is refused with the same errors as check-config (exit 1)
+  --flavor F        plain (default): an [<route>] context for extensions.conf
+                    freepbx: [failover-agi-trunk] for extensions_custom.conf, behind a custom trunk
+                    vicidial: a carrier Dialplan Entry (_91NXXNXXXXXX, call_log on 4577 first)
+  --route NAME      the route (default: the first one in the config)
+  --context NAME    the context name (default: the route's name; failover-agi-trunk for freepbx; none for vicidial)
+
+Example:
+  failover-agi dialplan --config /etc/failover-agi/config.json --flavor vicidial --route outbound-failover
+`;
 
 const HELP = `failover-agi: FastAGI daemon for outbound SIP-trunk failover in Asterisk
 
@@ -19,6 +37,9 @@ Commands:
   run [--config FILE]          run the daemon (default command); FILE also from FAILOVER_AGI_CONFIG
   check-config FILE            validate a config file; exit 0 when good, 1 with every problem listed
   migrate [--config FILE]      create or upgrade the attempt-log tables in db.database (idempotent)
+  dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
+                               print the Asterisk context for a route: the AGI call, the decision on its
+                               verdict, and a static cascade of the route's carriers (dialplan --help)
   status [--json]              carriers of the running daemon: state, since, why, Dials and ASR over 15 min
   plan NUMBER [--route R]      dry run: which carriers a call to NUMBER would try now, in order, and why others
                                are skipped; nothing is dialed
@@ -41,7 +62,7 @@ Examples:
   FAILOVER_AGI_CONFIG=/etc/failover-agi/config.json failover-agi run
   failover-agi run --config ./config.json
 
-Dialplan: exten => _91NXXNXXXXXX,n,AGI(agi://127.0.0.1:4573/outbound-failover,\${EXTEN},\${CAMPCUST})
+Dialplan: failover-agi dialplan --config FILE --flavor vicidial prints the carrier Dialplan Entry for a route
 `;
 
 function version(): string {
@@ -168,6 +189,38 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       } catch (err) {
         process.stderr.write(`failover-agi: migrate failed: ${(err as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'dialplan': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(DIALPLAN_HELP);
+        return 0;
+      }
+      const flavor = option(rest, '--flavor') ?? 'plain';
+      if (!FLAVORS.includes(flavor as Flavor)) {
+        process.stderr.write(`failover-agi: --flavor ${flavor}: use one of ${FLAVORS.join(', ')}\n\n${DIALPLAN_HELP}`);
+        return 2;
+      }
+      const file = option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null;
+      try {
+        const cfg = loadConfig({ file });
+        const out = generateDialplan(cfg.routing, {
+          flavor: flavor as Flavor,
+          route: option(rest, '--route'),
+          context: option(rest, '--context'),
+          agiHost: cfg.settings.agi.host,
+          agiPort: cfg.settings.agi.port,
+          source: file ?? '(built-in example)',
+        });
+        if (!out.ok) {
+          process.stderr.write(`failover-agi: ${out.problem}\n`);
+          return 1;
+        }
+        process.stdout.write(out.text);
+        return 0;
+      } catch (err) {
+        process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
         return 1;
       }
     }
