@@ -116,7 +116,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ attempts: readonly A
     const uniqueid = `1795412${700 + i}.${i}`;
     const r = await simulateCall({ port: svc.daemon.port, uniqueid, ...scene.call });
     print(`call ${i}: ${scene.title}`);
-    print(`  FAILOVER_STATUS=${r.vars.get('FAILOVER_STATUS') ?? ''} FAILOVER_CARRIER=${r.vars.get('FAILOVER_CARRIER') ?? ''} FAILOVER_ATTEMPTS=${r.vars.get('FAILOVER_ATTEMPTS') ?? ''} DIALSTATUS=${r.vars.get('DIALSTATUS') ?? ''}`);
+    print(`  FAILOVER_STATUS=${r.vars.get('FAILOVER_STATUS') ?? ''} FAILOVER_CARRIER=${r.vars.get('FAILOVER_CARRIER') ?? ''} FAILOVER_ATTEMPTS=${r.vars.get('FAILOVER_ATTEMPTS') ?? ''} DIALSTATUS=${r.vars.get('DIALSTATUS') ?? ''} FAILOVER_CAUSE=${r.vars.get('FAILOVER_CAUSE') ?? ''}`);
     for (const a of sink.attempts.filter((x) => x.uniqueid === uniqueid)) {
       print(
         `  #${a.attempt} ${pad(a.carrier || '-', 10)} ${pad(a.verdict, 9)} ${pad(a.dialStatus || '-', 11)} cause=${pad(String(a.cause ?? '-'), 3)} sip=${pad(a.sipCode ? `${a.sipCode} ${a.sipReason}` : '-', 26)} ${pad(`${a.ringMs} ms`, 8)} ${a.reason}`,
