@@ -7,27 +7,11 @@ import { createLogger } from './log.js';
 import { run } from './main.js';
 import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
+import { COMMAND_HELP, wantsHelp } from './ops/cli-help.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
 import type { DaemonStatus, PlanPreview } from './ops/status.js';
-
-const DIALPLAN_HELP = `Usage: failover-agi dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
-
-Prints a ready-to-include Asterisk context for one route of the config (FILE, else FAILOVER_AGI_CONFIG, else the
-built-in example): AGI() to the daemon, then the decision on FAILOVER_STATUS, then a static cascade of the route's
-carriers in order for when no Dial was placed (daemon down, closed at once, or NOROUTE).
-
-  --config FILE     the daemon's config; a broken one is refused with the same errors as check-config (exit 1)
-  --flavor F        plain (default): an [<route>] context for extensions.conf
-                    freepbx: [failover-agi-trunk] for extensions_custom.conf, behind a custom trunk
-                    vicidial: a carrier Dialplan Entry (_91NXXNXXXXXX, call_log on 4577 first)
-  --route NAME      the route (default: the first one in the config)
-  --context NAME    the context name (default: the route's name; failover-agi-trunk for freepbx; none for vicidial)
-
-Example:
-  failover-agi dialplan --config /etc/failover-agi/config.json --flavor vicidial --route outbound-failover
-`;
 
 const HELP = `failover-agi: FastAGI daemon for outbound SIP-trunk failover in Asterisk
 
@@ -47,7 +31,7 @@ Commands:
   enable CARRIER               hand a drained or forced-down carrier back to its health checks
   force-down CARRIER [--for D] mark a carrier down (D like 10m, 90s, 1h; default until enable): a failover drill
   --version                    print the version
-  --help                       this text
+  --help                       this text; <command> --help prints that command's usage and does nothing else
 
 Options for status/plan/drain/enable/force-down:
   --socket PATH                the daemon's control socket (default: control.socket from --config or
@@ -115,6 +99,11 @@ async function control(args: string[], req: ControlRequest, print: (data: unknow
 
 async function main(argv: string[]): Promise<number> {
   const [cmd = 'run', ...rest] = argv;
+  const help = COMMAND_HELP[cmd];
+  if (help !== undefined && wantsHelp(rest)) {
+    process.stdout.write(help);
+    return 0;
+  }
   switch (cmd) {
     case '--help':
     case '-h':
@@ -127,8 +116,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'check-config': {
       const file = rest[0];
-      if (!file) {
-        process.stderr.write('usage: failover-agi check-config FILE\n');
+      if (!file || file.startsWith('-')) {
+        process.stderr.write(COMMAND_HELP['check-config'] ?? '');
         return 2;
       }
       try {
@@ -193,13 +182,9 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'dialplan': {
-      if (rest.includes('--help') || rest.includes('-h')) {
-        process.stdout.write(DIALPLAN_HELP);
-        return 0;
-      }
       const flavor = option(rest, '--flavor') ?? 'plain';
       if (!FLAVORS.includes(flavor as Flavor)) {
-        process.stderr.write(`failover-agi: --flavor ${flavor}: use one of ${FLAVORS.join(', ')}\n\n${DIALPLAN_HELP}`);
+        process.stderr.write(`failover-agi: --flavor ${flavor}: use one of ${FLAVORS.join(', ')}\n\n${COMMAND_HELP['dialplan'] ?? ''}`);
         return 2;
       }
       const file = option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null;

@@ -1,0 +1,65 @@
+/**
+ * Usage of each CLI command. `failover-agi <command> --help` prints one of these and does nothing else: no config is
+ * read, no file opened, no database or socket touched.
+ */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  run: `Usage: failover-agi run [--config FILE]
+
+Runs the daemon in the foreground (systemd's ExecStart). FILE, else FAILOVER_AGI_CONFIG, else the built-in
+defaults. Stops on SIGTERM (drain, then flush the attempt log) and reloads carriers and routes on SIGHUP.
+`,
+  'check-config': `Usage: failover-agi check-config FILE
+
+Validates FILE as the daemon would read it: exit 0 with a one-line summary when it is good, 1 with every
+problem listed (key path, value, why), 2 when no FILE is given.
+`,
+  migrate: `Usage: failover-agi migrate [--config FILE]
+
+Creates or upgrades the attempt-log tables in db.database (FILE, else FAILOVER_AGI_CONFIG; the password from
+FAILOVER_AGI_DB_PASSWORD or db.passwordFile). Idempotent; refuses a schema newer than this version knows.
+Exit 0 when the schema is current, 1 when migrating failed, 2 when db.host is empty.
+`,
+  dialplan: `Usage: failover-agi dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
+
+Prints a ready-to-include Asterisk context for one route of the config (FILE, else FAILOVER_AGI_CONFIG, else the
+built-in example): AGI() to the daemon, then the decision on FAILOVER_STATUS, then a static cascade of the route's
+carriers in order for when no Dial was placed (daemon down, closed at once, or NOROUTE).
+
+  --config FILE     the daemon's config; a broken one is refused with the same errors as check-config (exit 1)
+  --flavor F        plain (default): an [<route>] context for extensions.conf
+                    freepbx: [failover-agi-trunk] for extensions_custom.conf, behind a custom trunk
+                    vicidial: a carrier Dialplan Entry (_91NXXNXXXXXX, call_log on 4577 first)
+  --route NAME      the route (default: the first one in the config)
+  --context NAME    the context name (default: the route's name; failover-agi-trunk for freepbx; none for vicidial)
+
+Example:
+  failover-agi dialplan --config /etc/failover-agi/config.json --flavor vicidial --route outbound-failover
+`,
+  status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
+
+Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
+15 minutes, AMI and database state. Exit 3 when the daemon cannot be reached.
+`,
+  plan: `Usage: failover-agi plan NUMBER [--route R] [--json] [--socket PATH | --config FILE]
+
+Dry run in the running daemon: the carriers a call to NUMBER would try now, in order, and why the others are
+skipped. Nothing is dialed.
+`,
+  drain: `Usage: failover-agi drain CARRIER [--socket PATH | --config FILE]
+
+Takes CARRIER out of service (state disabled) until \`enable\`; survives restarts.
+`,
+  enable: `Usage: failover-agi enable CARRIER [--socket PATH | --config FILE]
+
+Hands a drained or forced-down CARRIER back to its health checks.
+`,
+  'force-down': `Usage: failover-agi force-down CARRIER [--for D] [--socket PATH | --config FILE]
+
+Marks CARRIER down (D like 90s, 10m, 1h; default until \`enable\`): a failover drill without touching the network.
+`,
+};
+
+/** `--help` or `-h` anywhere among a command's arguments asks for its usage. */
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
