@@ -56,7 +56,24 @@ export const daemonSchema = {
     staleAfter: { doc: 'ms after AMI loss when AMI-derived states become unknown.', format: 'nat', default: 30000 },
   },
   health: {
-    laggedRtt: { doc: 'Qualify round trip (ms) above which a carrier counts as lagged.', format: 'nat', default: 500 },
+    laggedRtt: {
+      doc: 'PJSIP contact round trip (ms, RoundtripUsec) above which a carrier counts as lagged. chan_sip and IAX2 peers are judged by their own Reachable/Lagged words (their qualify maxms); their RTT is shown only.',
+      format: 'nat',
+      default: 500,
+    },
+    laggedRttMaxAge: {
+      doc: 'ms an RTT-derived lagged stands unless a newer RTT confirms it (PJSIP publishes ContactStatus only when the status word changes); then the carrier is up again. 0 = an RTT never makes a carrier lagged.',
+      format: 'nat',
+      default: 60000,
+    },
+    outageLeadTime: {
+      doc: 'ms before Asterisk reports a carrier down in which a breaker opening counts as the same outage: Asterisk reaching it again then ends that ejection at once (probing). Qualify notices an outage only at its next OPTIONS (chan_sip qualifyfreq 60 s plus its timeout).',
+      format: 'nat',
+      default: 65000,
+    },
+    holdDownFlaps: { doc: 'AMI downs within holdDownWindow that hold a carrier down (flapping qualify); 0 = no hold-down.', format: 'nat', default: 3 },
+    holdDownWindow: { doc: 'ms window in which holdDownFlaps AMI downs start a hold-down.', format: 'nat', default: 120000 },
+    holdDownQuiet: { doc: 'ms Asterisk must reach a held-down carrier without a new down before the hold ends (it then recovers through trial calls).', format: 'nat', default: 60000 },
     consecutiveFailures: { doc: 'Carrier-side failures in a row that open the breaker.', format: 'nat', default: 3 },
     window: { doc: 'ms window for the failure ratio.', format: 'nat', default: 60000 },
     failureRatio: { doc: 'Failure share in the window that opens the breaker.', format: Number, default: 0.5 },
@@ -126,6 +143,11 @@ export interface DaemonSettings {
   };
   health: {
     laggedRtt: number;
+    laggedRttMaxAge: number;
+    outageLeadTime: number;
+    holdDownFlaps: number;
+    holdDownWindow: number;
+    holdDownQuiet: number;
     consecutiveFailures: number;
     window: number;
     failureRatio: number;

@@ -6,6 +6,7 @@ import {
   type AmiFacts,
   type AmiVerdict,
   type ContactFact,
+  type RttPolicy,
   type Tech,
 } from './ami-facts.js';
 import type { AmiMessage } from './ami-message.js';
@@ -41,12 +42,12 @@ function techOfChannelType(t: string | undefined): Tech | null {
 }
 
 /** The carriers an AMI event is about, and what it says of each. Events about nothing we follow give []. */
-export function changesFromEvent(e: AmiMessage, targets: readonly AmiTarget[], regs: RegistrationIndex, laggedRtt: number): FactChange[] {
+export function changesFromEvent(e: AmiMessage, targets: readonly AmiTarget[], regs: RegistrationIndex, rtt: RttPolicy): FactChange[] {
   switch ((e['event'] ?? '').toLowerCase()) {
     case 'peerstatus':
-      return peerStatusChanges(e, targets, laggedRtt);
+      return peerStatusChanges(e, targets);
     case 'contactstatus':
-      return contactStatusChanges(e, targets, laggedRtt);
+      return contactStatusChanges(e, targets, rtt);
     case 'registry':
       return registryChanges(e, targets, regs);
     default:
@@ -54,28 +55,28 @@ export function changesFromEvent(e: AmiMessage, targets: readonly AmiTarget[], r
   }
 }
 
-function peerStatusChanges(e: AmiMessage, targets: readonly AmiTarget[], laggedRtt: number): FactChange[] {
+function peerStatusChanges(e: AmiMessage, targets: readonly AmiTarget[]): FactChange[] {
   const peer = e['peer'] ?? '';
   const slash = peer.indexOf('/');
   const tech = techOfChannelType(slash > 0 ? peer.slice(0, slash) : e['channeltype']);
   const name = key(slash > 0 ? peer.slice(slash + 1) : peer);
   if (!tech || !name) return [];
   const time = e['time'] !== undefined && /^\d+$/.test(e['time']) ? Number(e['time']) : null;
-  const verdict = peerVerdict(e['peerstatus'] ?? '', time, laggedRtt, e['cause'] ?? '');
+  const verdict = peerVerdict(e['peerstatus'] ?? '', time, e['cause'] ?? '');
   if (!verdict) return [];
   return targets
     .filter((t) => t.tech === tech && (key(t.peer) === name || (t.endpoint !== null && key(t.endpoint) === name)))
     .map((t) => ({ carrier: t.carrier, kind: 'peer', verdict }));
 }
 
-function contactStatusChanges(e: AmiMessage, targets: readonly AmiTarget[], laggedRtt: number): FactChange[] {
+function contactStatusChanges(e: AmiMessage, targets: readonly AmiTarget[], rtt: RttPolicy): FactChange[] {
   const aor = e['aor'] ?? '';
   const endpoint = e['endpointname'] ?? '';
   const uri = e['uri'] ?? '';
   const status = e['contactstatus'] ?? '';
   if (!uri || !status) return [];
   const removed = status.trim().toLowerCase() === 'removed';
-  const verdict = removed ? null : contactVerdict(status, e['roundtripusec'], uri, laggedRtt);
+  const verdict = removed ? null : contactVerdict(status, e['roundtripusec'], uri, rtt);
   if (!removed && !verdict) return [];
   return targets
     .filter((t) => t.tech === 'pjsip' && contactMatches(t, aor, endpoint))

@@ -6,11 +6,25 @@
 /** The channel driver a carrier's Dial template names; only sip, pjsip and iax2 are followed over AMI. */
 export type Tech = 'sip' | 'pjsip' | 'iax2' | 'other';
 
-export type AmiLevel = 'up' | 'lagged' | 'down' | 'unknown';
+/** `unmonitored`: Asterisk does not qualify it (qualify=no, qualify_frequency=0), so only the breaker can judge it. */
+export type AmiLevel = 'up' | 'lagged' | 'down' | 'unmonitored' | 'unknown';
 
 export interface AmiVerdict {
   readonly level: AmiLevel;
   readonly reason: string;
+  /**
+   * A verdict that nothing would refresh ends here: an RTT-derived `lagged` (PJSIP publishes ContactStatus only
+   * when the status word changes, multi/pjsip_contact_flap: no event while the state holds) becomes `then`.
+   */
+  readonly expires?: { readonly at: number; readonly then: AmiVerdict };
+}
+
+/** How a round trip becomes a verdict: only PJSIP contacts are judged by RTT, and that judgement ages out. */
+export interface RttPolicy {
+  readonly laggedRtt: number;
+  /** ms an RTT-derived lagged stands without a newer RTT confirming it; 0 = an RTT never makes a carrier lagged. */
+  readonly laggedRttMaxAge: number;
+  readonly now: number;
 }
 
 export interface ContactFact {
@@ -58,20 +72,28 @@ function rttText(ms: number | null): string {
   return ms === null ? '' : ` (${Math.round(ms)} ms)`;
 }
 
-function byRtt(ms: number | null, laggedRtt: number, reason: string): AmiVerdict {
-  if (ms !== null && laggedRtt > 0 && ms > laggedRtt) return { level: 'lagged', reason: `${reason}: round trip ${Math.round(ms)} ms > ${laggedRtt} ms` };
-  return { level: 'up', reason: `${reason}${rttText(ms)}` };
+function byRtt(ms: number | null, p: RttPolicy, reason: string): AmiVerdict {
+  const up: AmiVerdict = { level: 'up', reason: `${reason}${rttText(ms)}` };
+  if (ms === null || p.laggedRtt <= 0 || p.laggedRttMaxAge <= 0 || ms <= p.laggedRtt) return up;
+  const at = p.now + p.laggedRttMaxAge;
+  const then: AmiVerdict = { level: 'up', reason: `${reason}; its round trip of ${Math.round(ms)} ms was not confirmed for ${Math.round(p.laggedRttMaxAge / 1000)} s (lagged expired)` };
+  return { level: 'lagged', reason: `${reason}: round trip ${Math.round(ms)} ms > ${p.laggedRtt} ms`, expires: { at, then } };
 }
 
 /**
  * PeerStatus values of chan_sip, IAX2 and PJSIP (async events and SIPpeerstatus rows). Null: a value that says
  * nothing about reachability, which leaves the carrier as it was.
+ *
+ * The status word decides, never the RTT: chan_sip (and chan_iax2) judge Reachable/Lagged against the peer's own
+ * qualify maxms and publish PeerStatus only when that word changes, without a `Time:` (captures/peerstatus_*.raw,
+ * REFERENCE §3.2). An RTT seen once, e.g. `OK (1001 ms)` from a qualify answered on a retransmission, would never be
+ * refreshed, so it is shown but not judged.
  */
-export function peerVerdict(status: string, rttMs: number | null, laggedRtt: number, cause = ''): AmiVerdict | null {
+export function peerVerdict(status: string, rttMs: number | null, cause = ''): AmiVerdict | null {
   const why = (s: string) => `PeerStatus ${s}${cause ? ` (${cause})` : ''}`;
   switch (status.trim().toLowerCase()) {
     case 'reachable':
-      return byRtt(rttMs, laggedRtt, 'PeerStatus Reachable');
+      return { level: 'up', reason: `PeerStatus Reachable${rttText(rttMs)}` };
     case 'lagged':
       return { level: 'lagged', reason: `PeerStatus Lagged${rttText(rttMs)}` };
     case 'unreachable':
@@ -85,13 +107,17 @@ export function peerVerdict(status: string, rttMs: number | null, laggedRtt: num
     case 'unknown':
       return { level: 'unknown', reason: 'PeerStatus Unknown (not qualified yet)' };
     case 'unmonitored':
-      return { level: 'unknown', reason: 'PeerStatus Unmonitored (qualify=no)' };
+      return { level: 'unmonitored', reason: 'PeerStatus Unmonitored (qualify=no): not qualified, health from the breaker only' };
     default:
       return null;
   }
 }
 
-/** The `Status` of SIPpeers/IAXpeerlist rows: `OK (12 ms)`, `LAGGED (2504 ms)`, `UNREACHABLE`, `UNKNOWN`, `Unmonitored`. */
+/**
+ * The `Status` of SIPpeers/IAXpeerlist rows: `OK (12 ms)`, `LAGGED (2504 ms)`, `UNREACHABLE`, `UNKNOWN`, `Unmonitored`
+ * (chan_sip peer_status()). `UNKNOWN` is a qualified peer with no answer yet (maxms set, lastms 0): its first qualify
+ * publishes Reachable or Unreachable, so it stays unknown. `Unmonitored` is qualify=no (maxms 0).
+ */
 export function peerListStatus(text: string): { status: string; rttMs: number | null } {
   const m = /^(OK|LAGGED)\s*\((\d+)\s*ms\)/i.exec(text.trim());
   if (m) return { status: m[1]?.toUpperCase() === 'OK' ? 'Reachable' : 'Lagged', rttMs: Number(m[2]) };
@@ -102,19 +128,19 @@ export function peerListStatus(text: string): { status: string; rttMs: number | 
 }
 
 /** ContactStatus events and ContactStatusDetail rows. Null = `Removed` (the contact is gone) or a value we do not know. */
-export function contactVerdict(status: string, rttUsec: string | undefined, uri: string, laggedRtt: number): AmiVerdict | null {
+export function contactVerdict(status: string, rttUsec: string | undefined, uri: string, rtt: RttPolicy): AmiVerdict | null {
   const usec = rttUsec !== undefined && /^\d+$/.test(rttUsec.trim()) ? Number(rttUsec) : null;
   const ms = usec === null || usec === 0 ? null : usec / 1000;
   switch (status.trim().toLowerCase()) {
     case 'reachable':
-      return byRtt(ms, laggedRtt, `contact ${uri} Reachable`);
+      return byRtt(ms, rtt, `contact ${uri} Reachable`);
     case 'unreachable':
       return { level: 'down', reason: `contact ${uri} Unreachable` };
     case 'unknown':
       return { level: 'unknown', reason: `contact ${uri} Unknown (not qualified yet)` };
     case 'nonqualified':
     case 'created':
-      return { level: 'unknown', reason: `contact ${uri} NonQualified (qualify_frequency=0)` };
+      return { level: 'unmonitored', reason: `contact ${uri} NonQualified (qualify_frequency=0): not qualified, health from the breaker only` };
     default:
       return null;
   }
@@ -140,13 +166,17 @@ export function registryVerdict(status: string, cause = ''): AmiVerdict | null {
   }
 }
 
-/** Contacts together, as Asterisk judges an endpoint: reachable if any contact is. */
+/**
+ * Contacts together, as Asterisk judges an endpoint: reachable if any contact is, and an unqualified contact counts
+ * as available (A20:res/res_pjsip/pjsip_options.c:88-91).
+ */
 export function contactsVerdict(contacts: ReadonlyMap<string, ContactFact>): AmiVerdict {
   if (contacts.size === 0) return { level: 'down', reason: 'no contacts (nothing to dial)' };
   const all = [...contacts.values()].map((c) => c.verdict);
   return (
     all.find((v) => v.level === 'up') ??
     all.find((v) => v.level === 'lagged') ??
+    all.find((v) => v.level === 'unmonitored') ??
     all.find((v) => v.level === 'unknown') ??
     (all.length === 1 ? (all[0] as AmiVerdict) : { level: 'down', reason: `all ${all.length} contacts Unreachable` })
   );
@@ -154,14 +184,14 @@ export function contactsVerdict(contacts: ReadonlyMap<string, ContactFact>): Ami
 
 /**
  * One verdict from every source: down if any source says down (a failed registration or an unreachable peer
- * is enough), else lagged if any says lagged, else up if any says up, else unknown.
+ * is enough), else lagged if any says lagged, else up if any says up, else unmonitored, else unknown.
  */
 export function deriveAmi(f: AmiFacts): AmiVerdict {
   const parts: AmiVerdict[] = [];
   if (f.peer) parts.push(f.peer);
   if (f.contacts) parts.push(contactsVerdict(f.contacts));
   if (f.registration) parts.push(f.registration);
-  for (const level of ['down', 'lagged', 'up', 'unknown'] as const) {
+  for (const level of ['down', 'lagged', 'up', 'unmonitored', 'unknown'] as const) {
     const v = parts.find((p) => p.level === level);
     if (v) return v;
   }
@@ -170,9 +200,43 @@ export function deriveAmi(f: AmiFacts): AmiVerdict {
 
 /** The worst of several verdicts (several registrations for one carrier). */
 export function worst(vs: readonly AmiVerdict[]): AmiVerdict | null {
-  for (const level of ['down', 'lagged', 'unknown', 'up'] as const) {
+  for (const level of ['down', 'lagged', 'unknown', 'unmonitored', 'up'] as const) {
     const v = vs.find((p) => p.level === level);
     if (v) return v;
   }
   return null;
+}
+
+function expireVerdict(v: AmiVerdict, now: number): AmiVerdict {
+  let out = v;
+  while (out.expires && now >= out.expires.at) out = out.expires.then;
+  return out;
+}
+
+/** Verdicts whose age ran out replaced by what they turn into; the same object when nothing expired. */
+export function expireFacts(f: AmiFacts, now: number): AmiFacts {
+  const due = factsDeadline(f);
+  if (due === null || due > now) return f;
+  const peer = f.peer ? expireVerdict(f.peer, now) : null;
+  const registration = f.registration ? expireVerdict(f.registration, now) : null;
+  let contacts = f.contacts;
+  if (contacts) {
+    const next = new Map<string, ContactFact>();
+    for (const [uri, c] of contacts) next.set(uri, { ...c, verdict: expireVerdict(c.verdict, now) });
+    contacts = next;
+  }
+  return { ...f, peer, registration, contacts };
+}
+
+/** The earliest time a verdict of these facts expires, or null. */
+export function factsDeadline(f: AmiFacts): number | null {
+  let next: number | null = null;
+  const consider = (v: AmiVerdict | null) => {
+    const at = v?.expires?.at;
+    if (at !== undefined && (next === null || at < next)) next = at;
+  };
+  consider(f.peer);
+  consider(f.registration);
+  for (const c of f.contacts?.values() ?? []) consider(c.verdict);
+  return next;
 }

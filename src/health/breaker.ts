@@ -182,3 +182,13 @@ export function recovering(b: Breaker, reason: string, s: BreakerSettings): Brea
   if (b.kind !== 'closed' || s.recoverySuccesses <= 0) return b;
   return { kind: 'half-open', successes: 0, probeUntil: null, reason, openings: b.openings };
 }
+
+/**
+ * Asterisk reaches again a carrier whose breaker opened in the same outage (our failures and qualify saw one
+ * cause): the ejection has nothing left to wait for, so recovery starts now, one trial call at a time.
+ */
+export function endEjection(b: Breaker, reason: string, s: BreakerSettings): Breaker {
+  if (b.kind !== 'open') return b;
+  if (s.recoverySuccesses <= 0) return { ...CLOSED, openings: b.openings };
+  return { kind: 'half-open', successes: 0, probeUntil: null, reason, openings: b.openings };
+}

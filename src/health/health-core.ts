@@ -1,9 +1,10 @@
 import type { CarrierConfig, RouteConfig } from '../config/types.js';
-import { bareName, deriveAmi, factsUnknown, NO_FACTS, techOf, type AmiFacts } from './ami-facts.js';
+import { bareName, deriveAmi, expireFacts, factsDeadline, factsUnknown, NO_FACTS, techOf, type AmiFacts, type AmiLevel, type RttPolicy } from './ami-facts.js';
 import { applyChange, changesFromEvent, type AmiTarget, type RegistrationIndex } from './ami-events.js';
 import type { AmiMessage } from './ami-message.js';
-import { claim, CLOSED, deadline, onSignal, onTime, recovering, type Breaker, type BreakerSettings, type Signal } from './breaker.js';
+import { claim, CLOSED, deadline, endEjection, onSignal, onTime, recovering, type Breaker, type BreakerSettings, type Signal } from './breaker.js';
 import { ejectionAllowed } from './ejection.js';
+import { FREE, holdDeadline, holdReason, onAmiChange, onTimeHold, type HoldDown, type HoldDownSettings } from './hold-down.js';
 import { factsFromResync, registrationIndex, type ResyncData } from './resync.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './types.js';
 
@@ -16,13 +17,21 @@ import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './
  *   2. operator drain                     → disabled
  *   3. operator force-down                → down
  *   4. Asterisk says down (AMI)           → down
- *   5. breaker open                       → down
- *   6. breaker half-open (recovering)     → probing
- *   7. Asterisk says lagged / up / nothing → lagged / up / unknown
+ *   5. held down (flapping qualify)       → down
+ *   6. breaker open                       → down
+ *   7. breaker half-open (recovering)     → probing
+ *   8. Asterisk says lagged / up / not qualified / nothing → lagged / up / up / unknown
+ *
+ * "Not qualified" (qualify=no, NonQualified) publishes `up`: Asterisk will dial it, and only the breaker can judge
+ * it, so it keeps its place in the route instead of trailing every qualified carrier as `unknown`.
  */
 
-export interface CoreSettings extends BreakerSettings {
+export interface CoreSettings extends BreakerSettings, HoldDownSettings {
   readonly laggedRtt: number;
+  /** ms an RTT-derived lagged (PJSIP contacts) stands unless a newer RTT confirms it. */
+  readonly laggedRttMaxAge: number;
+  /** ms before Asterisk reported a carrier down in which a breaker opening counts as the same outage. */
+  readonly outageLeadTime: number;
   readonly maxEjectedPercent: number;
   /** ms after losing AMI when Asterisk's view of every carrier becomes unknown. */
   readonly staleAfter: number;
@@ -43,6 +52,9 @@ export interface CarrierEntry {
   readonly probeHoldMs: number;
   readonly facts: AmiFacts;
   readonly breaker: Breaker;
+  readonly hold: HoldDown;
+  /** When Asterisk's view last became down; null while it is not down. */
+  readonly amiDownSince: number | null;
   readonly admin: AdminHold | null;
   readonly health: CarrierHealth;
 }
@@ -94,18 +106,32 @@ function untilText(until: number | null): string {
 }
 
 /** The published state and its reason, from config, operator, Asterisk and breaker (see the table above). */
-export function publish(e: Pick<CarrierEntry, 'enabled' | 'admin' | 'facts' | 'breaker'>, s: Pick<CoreSettings, 'recoverySuccesses'>): { state: HealthState; reason: string } {
+export function publish(
+  e: Pick<CarrierEntry, 'enabled' | 'admin' | 'facts' | 'breaker'> & Partial<Pick<CarrierEntry, 'hold'>>,
+  s: Pick<CoreSettings, 'recoverySuccesses' | 'holdDownQuiet' | 'holdDownFlaps' | 'holdDownWindow'>,
+): { state: HealthState; reason: string } {
   if (!e.enabled) return { state: 'disabled', reason: 'disabled in config' };
   if (e.admin?.mode === 'drain') return { state: 'disabled', reason: `drained by operator${untilText(e.admin.until)}${e.admin.reason ? `: ${e.admin.reason}` : ''}` };
   if (e.admin?.mode === 'force-down') return { state: 'down', reason: `forced down by operator${untilText(e.admin.until)}${e.admin.reason ? `: ${e.admin.reason}` : ''}` };
   const ami = deriveAmi(e.facts);
-  if (ami.level === 'down') return { state: 'down', reason: ami.reason };
   const b = e.breaker;
-  if (b.kind === 'open') return { state: 'down', reason: `breaker open until ${new Date(b.until).toISOString()}: ${b.reason}` };
+  const breakerOpen = b.kind === 'open' ? `breaker open until ${new Date(b.until).toISOString()}: ${b.reason}` : null;
+  if (ami.level === 'down') return { state: 'down', reason: breakerOpen ? `${ami.reason}; ${breakerOpen}` : ami.reason };
+  if (e.hold?.held) return { state: 'down', reason: `${holdReason(e.hold.held, s)} (now: ${ami.reason})` };
+  if (breakerOpen) return { state: 'down', reason: breakerOpen };
   if (b.kind === 'half-open') {
     return { state: 'probing', reason: `recovering, ${b.successes} of ${Math.max(1, s.recoverySuccesses)} trial calls through: ${b.reason}` };
   }
-  return { state: ami.level, reason: ami.reason };
+  return { state: levelState(ami.level), reason: ami.reason };
+}
+
+function levelState(level: Exclude<AmiLevel, 'down'>): HealthState {
+  return level === 'unmonitored' ? 'up' : level;
+}
+
+/** Asterisk reaches the carrier (qualified or not): the end of an AMI down. */
+function reachable(level: AmiLevel): boolean {
+  return level === 'up' || level === 'lagged' || level === 'unmonitored';
 }
 
 function targetOf(c: CarrierConfig): AmiTarget {
@@ -122,7 +148,7 @@ function probeHold(c: CarrierConfig): number {
 
 function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: number): CarrierEntry {
   const target = targetOf(c);
-  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, admin: null };
+  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, hold: FREE, amiDownSince: null, admin: null };
   const p = publish(base, s);
   return { ...base, health: { state: p.state, since: now, reason: p.reason } };
 }
@@ -147,15 +173,17 @@ class Draft {
     this.carriers = new Map(base.carriers);
   }
 
-  put(next: CarrierEntry, source: CarrierEvent['source']): void {
+  /** `opening`: the breaker opened in this step; it is an event even when the published state stays the same. */
+  put(next: CarrierEntry, source: CarrierEvent['source'], opening: string | null = null): void {
     const p = publish(next, this.s);
     const prev = next.health;
     let health = prev;
     if (p.state !== prev.state) {
       health = { state: p.state, since: this.now, reason: p.reason };
       this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: p.reason });
-    } else if (p.reason !== prev.reason) {
-      health = { ...prev, reason: p.reason };
+    } else {
+      if (opening !== null) this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: `breaker opened: ${opening} (already ${p.state}: ${prev.reason})` });
+      if (p.reason !== prev.reason) health = { ...prev, reason: p.reason };
     }
     this.carriers.set(next.name, { ...next, health });
     this.dirty = true;
@@ -166,12 +194,30 @@ class Draft {
     this.dirty = true;
   }
 
-  /** New AMI facts; a carrier Asterisk had down and now reaches again recovers through trial calls. */
+  /**
+   * New AMI facts. A carrier Asterisk had down and now reaches again recovers through trial calls; if its breaker
+   * opened in that same outage (while Asterisk had it down, or up to outageLeadTime before), the ejection ends now.
+   * Every AMI down counts toward the hold-down.
+   */
   withFacts(e: CarrierEntry, facts: AmiFacts): CarrierEntry {
     const before = deriveAmi(e.facts);
     const after = deriveAmi(facts);
-    const back = before.level === 'down' && (after.level === 'up' || after.level === 'lagged');
-    return { ...e, facts, breaker: back ? recovering(e.breaker, `Asterisk reaches it again (${after.reason})`, this.s) : e.breaker };
+    const wasDown = before.level === 'down';
+    const isDown = after.level === 'down';
+    const back = wasDown && reachable(after.level);
+    const hold = onAmiChange(e.hold, wasDown, isDown, this.now, this.s);
+    if (hold.started && hold.next.held) {
+      this.notes.push({ level: 'warn', msg: 'carrier flapping: held down', fields: { carrier: e.name, why: hold.next.held.reason, quietMs: this.s.holdDownQuiet } });
+    }
+    let breaker = e.breaker;
+    if (back) {
+      const why = `Asterisk reaches it again (${after.reason})`;
+      const opened = e.breaker.kind === 'open' ? e.breaker.openings[e.breaker.openings.length - 1] : undefined;
+      const sameOutage = opened !== undefined && e.amiDownSince !== null && opened >= e.amiDownSince - this.s.outageLeadTime;
+      breaker = sameOutage ? endEjection(e.breaker, `${why}, which ends the ejection this outage caused`, this.s) : recovering(e.breaker, why, this.s);
+    }
+    const amiDownSince = isDown ? (wasDown ? (e.amiDownSince ?? this.now) : this.now) : null;
+    return { ...e, facts, breaker, hold: hold.next, amiDownSince };
   }
 
   done(extra: Partial<CoreState> = {}, granted = false): StepResult {
@@ -179,6 +225,10 @@ class Draft {
     const carriers = this.dirty ? this.carriers : this.base.carriers;
     return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted };
   }
+}
+
+function rttPolicy(s: CoreSettings, now: number): RttPolicy {
+  return { laggedRtt: s.laggedRtt, laggedRttMaxAge: s.laggedRttMaxAge, now };
 }
 
 function staleAt(st: CoreState, s: CoreSettings): number | null {
@@ -204,6 +254,17 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
     }
   }
   for (const e of [...d.carriers.values()]) {
+    const facts = expireFacts(e.facts, now);
+    if (facts !== e.facts) d.put(d.withFacts(e, facts), 'ami');
+  }
+  for (const e of [...d.carriers.values()]) {
+    const hold = onTimeHold(e.hold, now);
+    if (hold !== e.hold) {
+      d.notes.push({ level: 'info', msg: 'carrier hold-down over: quiet long enough', fields: { carrier: e.name } });
+      d.put({ ...e, hold }, 'ami');
+    }
+  }
+  for (const e of [...d.carriers.values()]) {
     const b = onTime(e.breaker, now);
     if (b !== e.breaker) d.put({ ...e, breaker: b }, 'breaker');
   }
@@ -219,6 +280,8 @@ export function nextDeadline(st: CoreState, s: CoreSettings): number | null {
   for (const e of st.carriers.values()) {
     consider(e.admin?.until ?? null);
     consider(deadline(e.breaker));
+    consider(factsDeadline(e.facts));
+    consider(holdDeadline(e.hold));
   }
   return next;
 }
@@ -256,7 +319,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
           });
         }
       }
-      if (breaker !== e.breaker) d.put({ ...e, breaker }, 'breaker');
+      const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
+      if (breaker !== e.breaker) d.put({ ...e, breaker }, 'breaker', opening);
       return d.done();
     }
     case 'claim': {
@@ -269,7 +333,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
     }
     case 'ami-event': {
       const targets = [...d.carriers.values()].map((e) => e.target);
-      for (const ch of changesFromEvent(input.event, targets, st.registrations, s.laggedRtt)) {
+      for (const ch of changesFromEvent(input.event, targets, st.registrations, rttPolicy(s, now))) {
         const e = d.carriers.get(ch.carrier);
         if (e) d.put(d.withFacts(e, applyChange(e.facts, ch)), 'ami');
       }
@@ -278,7 +342,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
     case 'resync': {
       const resolved: { target: AmiTarget; endpoint: string | null }[] = [];
       for (const e of [...d.carriers.values()]) {
-        const r = factsFromResync(e.target, input.data, s.laggedRtt);
+        const r = factsFromResync(e.target, input.data, rttPolicy(s, now));
         const target = { ...e.target, endpoint: r.endpoint, aor: r.aor };
         resolved.push({ target, endpoint: r.endpoint });
         d.put(d.withFacts({ ...e, target }, r.facts), 'ami');
@@ -310,7 +374,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
         const sameObject = t.tech === old.target.tech && t.peer === old.target.peer;
         const kept: CarrierEntry = sameObject
           ? { ...old, enabled: c.enabled, probeHoldMs: probeHold(c) }
-          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED };
+          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED, hold: FREE, amiDownSince: null };
         d.put(kept, 'config');
         next.set(c.name, d.carriers.get(c.name) as CarrierEntry);
       }

@@ -33,6 +33,8 @@ export interface CarrierInspection {
   readonly breaker: Breaker['kind'];
   /** Epoch ms the ejection ends (breaker open). */
   readonly ejectedUntil: number | null;
+  /** Held down for a flapping qualify: since when, and when it ends (null = not before Asterisk reaches it again). */
+  readonly heldDown: { readonly since: number; readonly releaseAt: number | null } | null;
   readonly admin: AdminHold | null;
 }
 
@@ -94,7 +96,8 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
 
   function logEvent(e: CarrierEvent): void {
     const fields = { carrier: e.carrier, from: e.from, to: e.to, source: e.source, reason: e.reason };
-    if (e.to === 'down') log.warn(fields, 'carrier down');
+    if (e.from === e.to) log.warn(fields, `breaker opened while the carrier was already ${e.to}`);
+    else if (e.to === 'down') log.warn(fields, 'carrier down');
     else if (e.to === 'up' && (e.from === 'down' || e.from === 'probing')) log.info(fields, 'carrier back up');
     else if (e.to === 'probing') log.info(fields, 'carrier recovering: one trial call at a time');
     else log.info(fields, 'carrier health changed');
@@ -194,7 +197,14 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       catchUp();
       const out = new Map<string, CarrierInspection>();
       for (const [name, e] of state.carriers) {
-        out.set(name, { health: e.health, ami: deriveAmi(e.facts), breaker: e.breaker.kind, ejectedUntil: e.breaker.kind === 'open' ? e.breaker.until : null, admin: e.admin });
+        out.set(name, {
+          health: e.health,
+          ami: deriveAmi(e.facts),
+          breaker: e.breaker.kind,
+          ejectedUntil: e.breaker.kind === 'open' ? e.breaker.until : null,
+          heldDown: e.hold.held ? { since: e.hold.held.since, releaseAt: e.hold.held.releaseAt } : null,
+          admin: e.admin,
+        });
       }
       return out;
     },

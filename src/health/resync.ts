@@ -10,6 +10,7 @@ import {
   type AmiFacts,
   type AmiVerdict,
   type ContactFact,
+  type RttPolicy,
 } from './ami-facts.js';
 import { registrationKey, type AmiTarget, type RegistrationIndex } from './ami-events.js';
 import { same, type AmiFields, type AmiMessage } from './ami-message.js';
@@ -204,22 +205,22 @@ export interface ResyncFacts {
   readonly aor: string | null;
 }
 
-function peerFacts(part: Part<ReadonlyMap<string, PeerRow>>, t: AmiTarget, action: string, laggedRtt: number): AmiFacts {
+function peerFacts(part: Part<ReadonlyMap<string, PeerRow>>, t: AmiTarget, action: string): AmiFacts {
   if (part === null) return factsUnknown(`${action} was not run`);
   if (!part.ok) return factsUnknown(`resync failed: ${part.error}`);
   const row = part.value.get(key(t.peer));
   if (!row) return factsUnknown(`peer "${t.peer}" not found in ${action}`);
-  const verdict = peerVerdict(row.status, row.rttMs, laggedRtt);
+  const verdict = peerVerdict(row.status, row.rttMs);
   return verdict ? { peer: verdict, contacts: null, registration: null, note: null } : factsUnknown(`${action}: PeerStatus "${row.status}"`);
 }
 
 /** Pure: a carrier's whole AMI picture after a resync; anything the resync did not find is unknown. */
-export function factsFromResync(t: AmiTarget, data: ResyncData, laggedRtt: number): ResyncFacts {
+export function factsFromResync(t: AmiTarget, data: ResyncData, rtt: RttPolicy): ResyncFacts {
   switch (t.tech) {
     case 'sip':
-      return { facts: peerFacts(data.sipPeers, t, 'SIPpeerstatus', laggedRtt), endpoint: null, aor: null };
+      return { facts: peerFacts(data.sipPeers, t, 'SIPpeerstatus'), endpoint: null, aor: null };
     case 'iax2':
-      return { facts: peerFacts(data.iaxPeers, t, 'IAXpeerlist', laggedRtt), endpoint: null, aor: null };
+      return { facts: peerFacts(data.iaxPeers, t, 'IAXpeerlist'), endpoint: null, aor: null };
     case 'other':
       return { facts: factsUnknown('technology not followed over AMI'), endpoint: null, aor: null };
     case 'pjsip':
@@ -237,7 +238,7 @@ export function factsFromResync(t: AmiTarget, data: ResyncData, laggedRtt: numbe
     contacts = new Map();
     for (const c of detail.value) {
       if (r.aor !== null && key(c.aor) !== key(r.aor)) continue;
-      const v = contactVerdict(c.status, c.rttUsec, c.uri, laggedRtt);
+      const v = contactVerdict(c.status, c.rttUsec, c.uri, rtt);
       if (v) contacts.set(c.uri, { aor: c.aor, verdict: v });
     }
   } else {

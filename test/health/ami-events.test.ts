@@ -25,9 +25,12 @@ const ROWS: readonly Row[] = [
   ['SIP Registered (dynamic peer)', [peerStatusEvent('SIP', 'carrier-primary', 'Registered', { address: '203.0.113.10:5060' })], 'primary', 'up', 'Registered'],
   ['SIP Unregistered (Expired)', [peerStatusEvent('SIP', 'carrier-primary', 'Unregistered', { cause: 'Expired' })], 'primary', 'down', 'Unregistered (Expired)'],
   ['SIP Rejected (AUTH_SECRET_FAILED)', [peerStatusEvent('SIP', 'carrier-primary', 'Rejected', { cause: 'AUTH_SECRET_FAILED', address: '203.0.113.10:5060' })], 'primary', 'down', 'AUTH_SECRET_FAILED'],
-  ['SIP Reachable with a Time above laggedRtt', [peerStatusEvent('SIP', 'carrier-primary', 'Reachable', { time: '700' })], 'primary', 'lagged', '700 ms > 500 ms'],
+  // chan_sip's word decides (its own maxms): a Time above laggedRtt is shown, never judged (no later event would refresh it)
+  ['SIP Reachable with a Time above laggedRtt is still up', [peerStatusEvent('SIP', 'carrier-primary', 'Reachable', { time: '1001' })], 'primary', 'up', 'Reachable (1001 ms)'],
   ['SIP Reachable with a Time under laggedRtt', [peerStatusEvent('SIP', 'carrier-primary', 'Reachable', { time: '12' })], 'primary', 'up', '(12 ms)'],
+  ['SIP Lagged with a Time under laggedRtt is still lagged', [peerStatusEvent('SIP', 'carrier-primary', 'Lagged', { time: '300' })], 'primary', 'lagged', 'Lagged (300 ms)'],
   ['SIP Unknown', [peerStatusEvent('SIP', 'carrier-primary', 'Unknown')], 'primary', 'unknown', 'not qualified yet'],
+  ['SIP Unmonitored (qualify=no) keeps its place: up, judged by the breaker', [peerStatusEvent('SIP', 'carrier-primary', 'Unmonitored')], 'primary', 'up', 'health from the breaker only'],
   ['SIP back from Unreachable recovers through trial calls', [CAPTURED.unreachable, CAPTURED.reachable], 'primary', 'probing', 'Asterisk reaches it again'],
   ['SIP Lagged then Reachable is up at once', [CAPTURED.lagged, CAPTURED.reachable], 'primary', 'up', 'Reachable'],
   ['SIP event for another peer', [peerStatusEvent('SIP', 'carrier-x', 'Unreachable')], 'primary', 'unknown', 'no AMI data yet'],
@@ -46,7 +49,17 @@ const ROWS: readonly Row[] = [
   ['contact Reachable, 750 ms > laggedRtt', [contactStatusEvent({ uri: B_URI, status: 'Reachable', aor: 'carrier-b', endpoint: 'carrier-b', rttUsec: 750_000 })], 'secondary', 'lagged', '750 ms > 500 ms'],
   ['contact Unreachable', [contactStatusEvent({ uri: B_URI, status: 'Unreachable', aor: 'carrier-b', endpoint: 'carrier-b' })], 'secondary', 'down', 'Unreachable'],
   ['contact Unknown', [contactStatusEvent({ uri: B_URI, status: 'Unknown', aor: 'carrier-b', endpoint: 'carrier-b' })], 'secondary', 'unknown', 'Unknown'],
-  ['contact NonQualified', [contactStatusEvent({ uri: B_URI, status: 'NonQualified', aor: 'carrier-b', endpoint: 'carrier-b' })], 'secondary', 'unknown', 'NonQualified'],
+  ['contact NonQualified (qualify_frequency=0) keeps its place: up, judged by the breaker', [contactStatusEvent({ uri: B_URI, status: 'NonQualified', aor: 'carrier-b', endpoint: 'carrier-b' })], 'secondary', 'up', 'NonQualified (qualify_frequency=0): not qualified, health from the breaker only'],
+  [
+    'an unqualified contact beside an unreachable one: Asterisk counts it available',
+    [
+      contactStatusEvent({ uri: B_URI, status: 'NonQualified', aor: 'carrier-b', endpoint: 'carrier-b' }),
+      contactStatusEvent({ uri: 'sip:carrier-b@203.0.113.21:5060', status: 'Unreachable', aor: 'carrier-b', endpoint: 'carrier-b' }),
+    ],
+    'secondary',
+    'up',
+    'NonQualified',
+  ],
   [
     'contact Removed leaves the endpoint with none',
     [contactStatusEvent({ uri: B_URI, status: 'Reachable', aor: 'carrier-b', endpoint: 'carrier-b', rttUsec: 3000 }), contactStatusEvent({ uri: B_URI, status: 'Removed', aor: 'carrier-b', endpoint: 'carrier-b' })],
@@ -150,6 +163,6 @@ describe('AMI mapping helpers', () => {
     assert.deepEqual(registryCarriers(ev('SIP', 'x', 'sip.carrier-b.example'), targets, learned), ['b']);
     assert.deepEqual(registryCarriers(ev('SIP', 'acct77', '198.51.100.1'), targets, learned), ['c']);
     assert.deepEqual(registryCarriers(ev('SIP', 'nobody', '198.51.100.1'), targets, learned), []);
-    assert.deepEqual(changesFromEvent(ev('PJSIP', 'sip:acct77@x', 'sip:y'), targets, learned, 500), [], 'tech must match');
+    assert.deepEqual(changesFromEvent(ev('PJSIP', 'sip:acct77@x', 'sip:y'), targets, learned, { laggedRtt: 500, laggedRttMaxAge: 60_000, now: 0 }), [], 'tech must match');
   });
 });

@@ -9,6 +9,11 @@ import { createLogger, type Logger } from '../../src/log.js';
 
 export const HEALTH: DaemonSettings['health'] = {
   laggedRtt: 500,
+  laggedRttMaxAge: 60_000,
+  outageLeadTime: 65_000,
+  holdDownFlaps: 3,
+  holdDownWindow: 120_000,
+  holdDownQuiet: 60_000,
   consecutiveFailures: 3,
   window: 60_000,
   failureRatio: 0.5,

@@ -250,7 +250,12 @@ export class AmiSimulator {
     }
   }
 
-  /** Sets a chan_sip peer; with `announce`, publishes its PeerStatus as chan_sip does on a change. */
+  /**
+   * Sets a chan_sip peer; with `announce`, publishes its PeerStatus as chan_sip does: only when the status word
+   * changes, never for a new round trip (captures/ami_peerstatus_raw.txt: Reachable 05:40:00, Unreachable 05:40:24,
+   * Reachable 05:41:02 and nothing between; REFERENCE §3.2). A new `time` under the same status is silent, and
+   * only SIPpeerstatus/SIPpeers show it.
+   */
   setSipPeer(name: string, status: PeerStatusValue, time = 12, announce = true): void {
     const prev = this.sipPeers.get(name);
     this.sipPeers.set(name, { status, time });
@@ -271,22 +276,28 @@ export class AmiSimulator {
     this.endpoints.set(name, { aors, contacts });
   }
 
+  /** An unqualified (NonQualified) contact counts as available (A20:res/res_pjsip/pjsip_options.c:88-91). */
   private endpointReachable(e: EndpointState): boolean {
     return e.contacts.some((c) => c.status === 'Reachable' || c.status === 'NonQualified');
   }
 
-  /** A contact changes: ContactStatus, and the endpoint's PeerStatus when its reachability flips (res_pjsip's order). */
+  /**
+   * A contact changes. res_pjsip publishes only when the status word changes (multi/pjsip_contact_flap: nothing in
+   * 12 s of Unreachable; a new RoundtripUsec under the same status is silent). Order as captured there: the
+   * endpoint's PeerStatus first when its reachability flips, then ContactStatus, in the same ms.
+   */
   setContact(endpoint: string, c: ContactState, announce = true): void {
     const e = this.endpoints.get(endpoint) ?? { aors: [c.aor], contacts: [] };
     const before = this.endpointReachable(e);
+    const prev = e.contacts.find((x) => x.uri === c.uri);
     const contacts = e.contacts.filter((x) => x.uri !== c.uri);
     contacts.push(c);
     const next = { aors: e.aors.includes(c.aor) ? e.aors : [...e.aors, c.aor], contacts };
     this.endpoints.set(endpoint, next);
-    if (!announce) return;
-    this.emit(contactStatusEvent({ uri: c.uri, status: c.status, aor: c.aor, endpoint, rttUsec: c.status === 'Reachable' ? c.rttUsec : 0 }));
+    if (!announce || prev?.status === c.status) return;
     const after = this.endpointReachable(next);
     if (before !== after) this.emit(peerStatusEvent('PJSIP', endpoint, after ? 'Reachable' : 'Unreachable'));
+    this.emit(contactStatusEvent({ uri: c.uri, status: c.status, aor: c.aor, endpoint, rttUsec: c.status === 'Reachable' ? c.rttUsec : 0 }));
   }
 
   removeContact(endpoint: string, uri: string, announce = true): void {
