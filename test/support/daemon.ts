@@ -3,7 +3,7 @@ import { MemorySink } from './memory-sink.js';
 import type { CallResult } from '../../src/calls/failover-call.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { unknownHealth } from '../../src/health/unknown-health.js';
+import { unknownHealth } from './unknown-health.js';
 import type { HealthView } from '../../src/health/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 

@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RecordSink } from '../../../src/calls/records.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { startDaemon } from '../../../src/daemon.js';
-import { unknownHealth } from '../../../src/health/unknown-health.js';
+import { unknownHealth } from '../../support/unknown-health.js';
 import type { HealthView } from '../../../src/health/types.js';
 import { createLogger } from '../../../src/log.js';
 import { CARRIERS, ROUTES } from '../../support/daemon.js';

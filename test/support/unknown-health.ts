@@ -1,5 +1,5 @@
-import type { CarrierConfig } from '../config/types.js';
-import type { AttemptSignal, HealthSnapshot, HealthView } from './types.js';
+import type { CarrierConfig } from '../../src/config/types.js';
+import type { AttemptSignal, HealthSnapshot, HealthView } from '../../src/health/types.js';
 
 /** Health with no information: every enabled carrier `unknown`, so routes keep their configured order. */
 export function unknownHealth(carriers: () => Iterable<CarrierConfig>): HealthView {
