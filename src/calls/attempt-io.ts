@@ -1,10 +1,11 @@
 import type { AgiChannel } from '../agi/channel.js';
 import {
-  CAUSE_EXPRESSION,
+  CHANNEL_EXPRESSION,
   intOrNull,
   isSafeKey,
   legExpression,
   OUTCOME_EXPRESSION,
+  OUTCOME_SEPARATOR,
   parseLeg,
   parseOutcomeFields,
   type AttemptOutcome,
@@ -16,10 +17,10 @@ export type AttemptRun =
   | { readonly ok: true; readonly outcome: AttemptOutcome; readonly endedAt: number }
   | { readonly ok: false; readonly error: Error; readonly endedAt: number };
 
-/** The channel cause before the first Dial: a second AGI run on a channel starts with the first run's (fact 12). */
-export async function readChannelCause(channel: AgiChannel): Promise<number | null> {
-  const r = await channel.getFullVariable(CAUSE_EXPRESSION);
-  return intOrNull(r.data ?? undefined);
+/** The channel before the first Dial: a second AGI run on a channel starts with the first run's cause and keys (fact 12). */
+export async function readChannel(channel: AgiChannel): Promise<{ cause: number | null; hasKeys: boolean }> {
+  const [cause, keys = ''] = ((await channel.getFullVariable(CHANNEL_EXPRESSION)).data ?? '').split(OUTCOME_SEPARATOR);
+  return { cause: intOrNull(cause), hasKeys: keys.trim() !== '' };
 }
 
 /** Keys that hold something a dialplan function call must not see are left out, not read. */

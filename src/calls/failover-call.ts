@@ -9,10 +9,11 @@ import { normalizeNumber } from '../routing/number.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
-import { runAttempt, readChannelCause } from './attempt-io.js';
+import { readChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
 import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
+import { releaseTrials, reportAttempt } from './health-signals.js';
 import { carrierOfChannel } from './leg-resolver.js';
 import type { AttemptRecord, RecordSink } from './records.js';
 
@@ -155,15 +156,13 @@ async function dialGroups(
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
   const ringOverride = secondsArg(req.args[2]);
-  // proves nothing about a carrier, but frees a half-open trial that was claimed and not used
-  const release = (ts: readonly PlannedTarget[], reason: string): void => {
-    for (const t of ts) if (t.health === 'probing') ctx.health.recordAttempt({ carrier: t.carrier.name, carrierFailure: false, carrierSuccess: false, reason, at: now() });
-  };
+  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now());
   let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
   let dials = 0;
   let legsDialed = 0;
   let causeBefore: number | null = null;
   let armed = false;
+  let staleKeys = true;
 
   for (let g = 0; g < groups.length; g++) {
     const usable: PlannedTarget[] = [];
@@ -191,13 +190,19 @@ async function dialGroups(
     }
     try {
       if (!armed) {
-        causeBefore = await readChannelCause(channel);
+        const before = await readChannel(channel);
+        causeBefore = before.cause;
+        staleKeys = before.hasKeys;
         // from here on a Dial may have rung someone: the dialplan must never fall back to its static cascade
         await channel.setVariable('FAILOVER_STATUS', 'DIALING');
         armed = true;
       }
-      const clear = await channel.exec('HangupCauseClear', '');
-      if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
+      // the keys must be this attempt's only; a channel no Dial has touched has none to clear (one round trip less)
+      if (staleKeys) {
+        const clear = await channel.exec('HangupCauseClear', '');
+        if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
+      }
+      staleKeys = true;
     } catch (err) {
       release(usable, 'AGI error before the Dial');
       log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
@@ -216,7 +221,7 @@ async function dialGroups(
     const label = usable.map((t) => t.carrier.name).join('&');
     if (!run.ok) {
       // the Dial may have rung someone: record it and never dial again
-      for (const t of usable) ctx.health.recordAttempt({ carrier: t.carrier.name, carrierFailure: false, carrierSuccess: false, reason: 'AGI error', at: run.endedAt });
+      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt);
       for (const t of usable) {
         rec.emit({ verdict: 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       }
@@ -231,13 +236,7 @@ async function dialGroups(
     usable.forEach((t, i) => {
       const v = judged.legs[i] ?? null;
       const leg = legs[i] ?? null;
-      ctx.health.recordAttempt({
-        carrier: t.carrier.name,
-        carrierFailure: v?.carrierFault ?? false,
-        carrierSuccess: v?.carrierProven ?? false,
-        reason: v?.reason ?? 'another leg answered',
-        at: run.endedAt,
-      });
+      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt);
       const answeredHere = judged.verdict.answered && judged.deciding === i;
       rec.emit(
         dialRecordFields(

@@ -45,8 +45,12 @@ export const OUTCOME_SEPARATOR = '|';
  */
 export const OUTCOME_EXPRESSION = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}';
 
-/** Read once before the first Dial, so a cause can be proven to have changed during it. */
-export const CAUSE_EXPRESSION = '${HANGUPCAUSE}';
+/**
+ * Read once before the first Dial: the cause, so a change during the Dial can be proven, and the per-leg table,
+ * which is empty on a channel no Dial has touched, so HangupCauseClear can be left out then (a second AGI run
+ * on the channel inherits the first one's keys: fact 12).
+ */
+export const CHANNEL_EXPRESSION = '${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}';
 
 /**
  * A key is put inside a dialplan function call: it may hold nothing that ends an argument or opens an expression.

@@ -11,12 +11,12 @@ const leg = (key: string): string => `GET FULL VARIABLE "\${HANGUPCAUSE(${key},a
 
 /** The daemon's commands for each flow, keys named as the simulator names its channels (fidelity.ts compares them). */
 export function floorCommands(flow: 'A' | 'B', number: string): string[] {
-  const attempt = (dial: string, key: string): string[] => ['EXEC HangupCauseClear ""', `EXEC Dial "${dial}"`, OUTCOME, leg(key)];
+  const attempt = (dial: string, key: string, clear: boolean): string[] => [...(clear ? ['EXEC HangupCauseClear ""'] : []), `EXEC Dial "${dial}"`, OUTCOME, leg(key)];
   return [
-    'GET FULL VARIABLE "${HANGUPCAUSE}"',
+    'GET FULL VARIABLE "${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"',
     'SET VARIABLE FAILOVER_STATUS "DIALING"',
-    ...(flow === 'A' ? attempt(`SIP/${number}@carrier-primary,30^5,T`, 'SIP/carrier-primary-00000000') : []),
-    ...attempt(`PJSIP/${number}@carrier-b,60^5,T`, flow === 'A' ? 'PJSIP/carrier-b-00000001' : 'PJSIP/carrier-b-00000000'),
+    ...(flow === 'A' ? attempt(`SIP/${number}@carrier-primary,30^5,T`, 'SIP/carrier-primary-00000000', false) : []),
+    ...attempt(`PJSIP/${number}@carrier-b,60^5,T`, flow === 'A' ? 'PJSIP/carrier-b-00000001' : 'PJSIP/carrier-b-00000000', flow === 'A'),
     'SET VARIABLE FAILOVER_STATUS "ANSWER"',
     'SET VARIABLE FAILOVER_CARRIER "secondary"',
     `SET VARIABLE FAILOVER_ATTEMPTS "${flow === 'A' ? 2 : 1}"`,

@@ -81,7 +81,7 @@ describe('every attempt is judged by what it produced', () => {
 
   test('DIALING is set before the first Dial, so a daemon gone mid-Dial can never read as "no Dial placed"', async () => {
     const before = d.sink.attempts.length;
-    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 50 } }, { dropAfterCommand: 4 });
+    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 50 } }, { dropAfterCommand: 3 });
     assert.equal(r.dials.length, 1);
     // the Dial's record is written when the daemon sees the socket go, which may be after the simulator resolves
     await until(() => d.sink.attempts.length > before);
@@ -98,6 +98,7 @@ describe('every attempt is judged by what it produced', () => {
     const r = await call({ 'carrier-primary': { kind: 'blackhole', afterMs: 2 }, 'carrier-b': { kind: 'reject', sip: 486 } }, { initialVars: leftovers, initialKeys: { 'SIP/carrier-primary-00000031': 'SIP 503 Service Unavailable' } });
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'BUSY');
     assert.equal(r.vars.get('FAILOVER_CAUSE'), '17');
+    assert.equal(r.commands[2], 'EXEC HangupCauseClear ""', 'the first run left keys: they are cleared before the first Dial');
     const recs = d.sink.attempts.slice(before);
     assert.deepEqual(recs.map((x) => [x.verdict, x.cause, x.sipCode]), [['next', null, null], ['stop', 17, 486]], 'the first run\'s 34 and its 503 leg are not this run\'s');
   });

@@ -22,13 +22,13 @@ describe('failover through TCP against the simulated Asterisk', () => {
     assert.equal(r.vars.get('FAILOVER_CARRIER'), 'secondary');
     assert.equal(r.vars.get('FAILOVER_ATTEMPTS'), '2');
     assert.equal(r.vars.get('DIALSTATUS'), 'ANSWER');
-    // the cause before, DIALING before the first Dial; per attempt HangupCauseClear, Dial, the outcome, each leg by name
+    // the channel before (no keys: no HangupCauseClear needed), DIALING before the first Dial; then per attempt
+    // HangupCauseClear (from the second on), Dial, the outcome, each leg by name
     const outcome = 'GET FULL VARIABLE "${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"';
     const leg = (k: string) => `GET FULL VARIABLE "\${HANGUPCAUSE(${k},ast)}|\${HANGUPCAUSE(${k},tech)}"`;
     assert.deepEqual(r.commands, [
-      'GET FULL VARIABLE "${HANGUPCAUSE}"',
+      'GET FULL VARIABLE "${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"',
       'SET VARIABLE FAILOVER_STATUS "DIALING"',
-      'EXEC HangupCauseClear ""',
       'EXEC Dial "SIP/15552345678@carrier-primary,30^5,T"',
       outcome,
       leg('SIP/carrier-primary-00000000'),
