@@ -48,10 +48,12 @@ export class CallRecorder {
     } catch (err) {
       this.log.error({ err }, 'attempt sink threw; record kept in the call log line only');
     }
-    this.log.info(
-      { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
-      'attempt',
-    );
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug(
+        { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
+        'attempt',
+      );
+    }
     return r;
   }
 

@@ -78,7 +78,9 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   const rawNumber = req.args[0] !== undefined && req.args[0] !== '' ? req.args[0] : req.extension;
   const now = (): number => ctx.clock.now();
   const t0 = now();
-  let log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
+  const route = findRoute(ctx.routing, req.script, rawNumber, req.params.get('route'));
+  // one child logger per call, made once: every line of the call carries its uniqueid
+  const log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
   const rec = new CallRecorder(
     { uniqueid: req.uniqueid, serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '' },
     ctx.sink,
@@ -86,14 +88,12 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   );
   const done = (route: string, e: Ending, dials: number): CallResult => ({ route, status: e.status, carrier: e.carrier, dials, records: rec.records });
 
-  const route = findRoute(ctx.routing, req.script, rawNumber, req.params.get('route'));
   if (!route) {
     log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
     rec.emit({ verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
     await report(channel, log, { FAILOVER_STATUS: 'NOROUTE', FAILOVER_ATTEMPTS: '0' });
     return done(req.script, { status: 'NOROUTE', carrier: '', dialStatus: '', cause: null }, 0);
   }
-  log = log.child({ route: route.name });
   rec.update({ route: route.name, strategy: route.strategy });
   const normalized = normalizeNumber(rawNumber, route);
   if (!normalized.ok) {
@@ -132,7 +132,9 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   // VICIdial's h extension and the dialplan read DIALSTATUS: it must be the deciding attempt's, not a leftover
   if (dialStatus) vars['DIALSTATUS'] = dialStatus;
   await report(channel, log, vars);
-  log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], ms: now() - t0 }, 'call done');
+  // the call's one line at info: each record in brief (carrier:verdict:DIALSTATUS:cause:SIP); every record in full at debug
+  const attempts = rec.records.map((r) => `${r.carrier || '-'}:${r.verdict}:${r.dialStatus || '-'}:${r.cause ?? '-'}:${r.sipCode ?? '-'}`);
+  log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], attempts, ms: now() - t0 }, 'call done');
   return done(route.name, ending, dials);
 }
 
