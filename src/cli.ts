@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       try {
-        const cfg = loadConfig({ file, env: {} });
+        const cfg = loadConfig({ file, env: {}, requireRoutes: true });
         process.stdout.write(
           `${file}: OK (${cfg.routing.carriers.size} carriers, ${cfg.routing.routes.size} routes: ${[...cfg.routing.routes.values()].map((r) => `${r.name}=${r.strategy}[${r.carriers.join(',')}]`).join(' ')})\n`,
         );

@@ -12,7 +12,7 @@ export interface RunOptions {
 export async function run(opts: RunOptions): Promise<void> {
   let cfg: LoadedConfig;
   try {
-    cfg = loadConfig({ file: opts.configFile });
+    cfg = loadConfig({ file: opts.configFile, requireRoutes: true });
   } catch (err) {
     process.stderr.write(`failover-agi: ${(err as Error).message}\n`);
     process.exit(2);

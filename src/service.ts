@@ -181,7 +181,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     reload() {
       let next: LoadedConfig;
       try {
-        next = loadConfig({ file: o.configFile });
+        next = loadConfig({ file: o.configFile, requireRoutes: true });
       } catch (err) {
         const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
         log.error({ problems }, 'reload refused: the running configuration stays');

@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Values that win over file and env (the demo sets its ports here). */
   readonly overrides?: Record<string, unknown>;
+  /** `run` and `check-config`: a config without a route is refused (every call would get NOROUTE). */
+  readonly requireRoutes?: boolean;
 }
 
 /** defaults < file < env < overrides; then strict validation of every key, then carriers and routes. */
@@ -54,18 +56,28 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
       throw new ConfigError(`config file ${opts.file} has bad values`, String((err as Error).message).split('\n'));
     }
   }
-  if (opts.overrides) for (const [k, v] of Object.entries(opts.overrides)) conf.set(k, v as never);
+  const problems: string[] = [];
+  if (opts.overrides) {
+    for (const [k, v] of Object.entries(opts.overrides)) {
+      try {
+        conf.set(k, v as never);
+      } catch (err) {
+        problems.push(`${k}: ${(err as Error).message}`);
+      }
+    }
+  }
+  // every problem at once: a bad daemon setting must not hide the carrier and route problems behind it
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, String((err as Error).message).split('\n'));
+    problems.push(...String((err as Error).message).split('\n').filter((l) => l.trim() !== ''));
   }
   const settings = conf.getProperties();
-  const problems: string[] = [];
   if (settings.agi.port === 4577) problems.push('agi.port = 4577: that port belongs to VICIdial\'s FastAGI_log; use 4573');
-  if (settings.agi.allowedPeers.length === 0) problems.push('agi.allowedPeers = []: no Asterisk could connect');
+  if (Array.isArray(settings.agi.allowedPeers) && settings.agi.allowedPeers.length === 0) problems.push('agi.allowedPeers = []: no Asterisk could connect');
   const routing = parseRouting(settings.carriers, settings.routes);
   if (!routing.ok) problems.push(...routing.problems);
+  else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see the README: Configuration)');
   if (problems.length > 0 || !routing.ok) {
     throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, problems);
   }
