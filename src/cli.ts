@@ -7,6 +7,8 @@ import { createLogger } from './log.js';
 import { run } from './main.js';
 import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
+import { formatExplain } from './ops/explain-format.js';
+import { explainRows } from './store/explain-query.js';
 import { COMMAND_HELP, wantsHelp } from './ops/cli-help.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
@@ -21,6 +23,8 @@ Commands:
   run [--config FILE]          run the daemon (default command); FILE also from FAILOVER_AGI_CONFIG
   check-config FILE            validate a config file; exit 0 when good, 1 with every problem listed
   migrate [--config FILE]      create or upgrade the attempt-log tables in db.database (idempotent)
+  explain UNIQUEID | --lead ID every attempt of a call (or of a lead's calls) from the attempt log, with the
+                               carrier's health, the outcome, the verdict and why
   dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
                                print the Asterisk context for a route: the AGI call, the decision on its
                                verdict, and a static cascade of the route's carriers (dialplan --help)
@@ -178,6 +182,28 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       } catch (err) {
         process.stderr.write(`failover-agi: migrate failed: ${(err as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'explain': {
+      const lead = option(rest, '--lead');
+      const uniqueid = rest.find((a, i) => !a.startsWith('--') && !['--lead', '--config'].includes(rest[i - 1] ?? ''));
+      if ((lead === null) === (uniqueid === undefined) || (lead !== null && !/^\d{1,10}$/.test(lead)) || (uniqueid !== undefined && !/^[0-9.]{1,32}$/.test(uniqueid))) {
+        process.stderr.write(COMMAND_HELP['explain'] ?? '');
+        return 2;
+      }
+      const file = option(rest, '--config') ?? process.env['FAILOVER_AGI_CONFIG'] ?? null;
+      try {
+        const { settings } = loadConfig({ file });
+        if (!settings.db.host) {
+          process.stderr.write('failover-agi: db.host is empty: the attempt log is in the spool only (set db.host, or FAILOVER_AGI_DB_HOST)\n');
+          return 1;
+        }
+        const rows = await explainRows(settings.db, lead !== null ? { leadId: Number(lead) } : { uniqueid: uniqueid as string });
+        process.stdout.write(formatExplain(rows, lead !== null ? `lead ${lead}` : `uniqueid ${uniqueid}`));
+        return 0;
+      } catch (err) {
+        process.stderr.write(`failover-agi: explain failed: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
         return 1;
       }
     }

@@ -35,6 +35,14 @@ carriers in order for when no Dial was placed (daemon down, closed at once, or N
 Example:
   failover-agi dialplan --config /etc/failover-agi/config.json --flavor vicidial --route outbound-failover
 `,
+  explain: `Usage: failover-agi explain UNIQUEID [--config FILE]
+       failover-agi explain --lead ID [--config FILE]
+
+Why did this call go where it went: every attempt of the call with Asterisk uniqueid UNIQUEID (or of every call of
+VICIdial lead ID), in order, from the attempt log in db.* of the config: the carrier, the health it had when it was
+chosen or skipped, the Dial string, DIALSTATUS, cause and SIP response, the verdict and why. Exit 1 when the
+database cannot be read, 2 on a usage error.
+`,
   status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
 
 Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over

@@ -1,0 +1,49 @@
+import type { ExplainRow } from '../store/explain-query.js';
+import { formatTable } from './cli-format.js';
+
+/** A call is the rows of one (dialer, uniqueid) run of attempts: attempt 1 starts a new one. */
+function calls(rows: readonly ExplainRow[]): ExplainRow[][] {
+  const out: ExplainRow[][] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    const prev = last?.[last.length - 1];
+    if (!last || !prev || r.attempt <= prev.attempt || r.uniqueid !== prev.uniqueid || r.serverId !== prev.serverId) out.push([r]);
+    else last.push(r);
+  }
+  return out;
+}
+
+function time(d: Date): string {
+  return new Date(d).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** What `failover-agi explain` prints: per call a header line, then each attempt with its outcome, verdict and why. */
+export function formatExplain(rows: readonly ExplainRow[], asked: string): string {
+  if (rows.length === 0) return `no attempt rows for ${asked} (is this the right dialer's database, and has the writer caught up?)\n`;
+  return calls(rows)
+    .map((call) => {
+      const first = call[0] as ExplainRow;
+      const head = `call ${first.uniqueid} on ${first.serverId}: route ${first.route || '-'} (${first.strategy || '-'}), number ${first.number || '-'}${first.leadId !== null ? `, lead ${first.leadId}` : ''}${first.campaign ? `, campaign ${first.campaign}` : ''}, started ${time(first.startedAt)} UTC`;
+      const table = [['#', 'CARRIER', 'HEALTH', 'DIAL', 'VERDICT', 'DIALSTATUS', 'CAUSE', 'SIP', 'RING ms', 'TALK ms', 'WHY']];
+      for (const r of call) {
+        table.push([
+          String(r.attempt),
+          r.carrier || '-',
+          r.healthState || '-',
+          r.dialString || '-',
+          r.verdict,
+          r.dialStatus || '-',
+          r.cause === null ? '-' : String(r.cause),
+          r.sipCode === null ? '-' : `${r.sipCode}${r.sipReason ? ` ${r.sipReason}` : ''}`,
+          String(r.ringMs),
+          String(r.talkMs),
+          r.reason,
+        ]);
+      }
+      return `${head}\n${formatTable(table)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`;
+    })
+    .join('\n');
+}
