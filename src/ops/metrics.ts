@@ -9,6 +9,7 @@ export interface MetricSources {
   health(): HealthSnapshot;
   routes(): Iterable<{ readonly name: string; readonly carriers: readonly string[] }>;
   store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean } | null;
+  /** null when AMI is off (ami.enabled false): then "disconnected" is no alarm. */
   ami?(): { connected: boolean; lastEventAt: number | null } | null;
   now(): number;
 }
@@ -74,11 +75,22 @@ export function createMetrics(src: MetricSources): Metrics {
       }
     },
   });
+  new client.Gauge({
+    name: `${p}route_carrier`,
+    help: 'Each carrier of each route, by its place in the route (position 1 = the primary): alert rules join on it instead of naming carriers',
+    labelNames: ['route', 'carrier', 'position'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of src.routes()) r.carriers.forEach((carrier, i) => this.set({ route: r.name, carrier, position: String(i + 1) }, 1));
+    },
+  });
   new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });
   new client.Gauge({ name: `${p}attempt_log_spool_bytes`, help: 'Bytes in the on-disk spool', registers: [registry], collect() { this.set(src.store?.()?.spoolBytes ?? 0); } });
   new client.Gauge({ name: `${p}attempt_log_write_errors`, help: 'Failed database writes since start (records went to the spool)', registers: [registry], collect() { this.set(src.store?.()?.writeErrors ?? 0); } });
   new client.Gauge({ name: `${p}db_connected`, help: '1 when the attempt-log database answers', registers: [registry], collect() { this.set(src.store?.()?.dbConnected ? 1 : 0); } });
-  new client.Gauge({ name: `${p}ami_connected`, help: '1 when logged in to AMI', registers: [registry], collect() { this.set(src.ami?.()?.connected ? 1 : 0); } });
+  new client.Gauge({ name: `${p}ami_enabled`, help: '1 when carrier health follows AMI (ami.enabled)', registers: [registry], collect() { this.set(src.ami?.() ? 1 : 0); } });
+  new client.Gauge({ name: `${p}ami_connected`, help: '1 when logged in to AMI (always 0 with ami.enabled false: see ami_enabled)', registers: [registry], collect() { this.set(src.ami?.()?.connected ? 1 : 0); } });
   new client.Gauge({
     name: `${p}ami_last_event_age_seconds`,
     help: 'Seconds since the last AMI event or resync (-1: never)',

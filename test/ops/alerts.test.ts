@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createMetrics } from '../../src/ops/metrics.js';
+
+/**
+ * The alert rules as Prometheus evaluates them: promtool (Debian's `prometheus` package; .ci/run installs it) runs
+ * every rule against a scrape where it must fire and one where it must not. Labels are what a rule must key on:
+ * the carriers here are named gw-a/gw-b, not "primary".
+ */
+const RULES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'systemd', 'failover-agi.alerts.yml');
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+type Series = { series: string; values: string };
+type Case = { name: string; alert: string; series: Series[]; at: string; fires: Record<string, string>[] };
+
+const h = (carrier: string, state: string, values: string, instance = 'd1'): Series => ({ series: `failover_agi_carrier_health{instance="${instance}",carrier="${carrier}",state="${state}"}`, values });
+const pos = (route: string, carrier: string, position: number, instance = 'd1'): Series => ({ series: `failover_agi_route_carrier{instance="${instance}",route="${route}",carrier="${carrier}",position="${position}"}`, values: '1x40' });
+const tr = (carrier: string, to: string, values: string): Series => ({ series: `failover_agi_carrier_transitions_total{instance="d1",carrier="${carrier}",to="${to}",source="ami"}`, values });
+const att = (carrier: string, verdict: string, values: string): Series => ({ series: `failover_agi_attempts_total{instance="d1",carrier="${carrier}",verdict="${verdict}",sip_code="503"}`, values });
+const route = [pos('main', 'gw-a', 1), pos('main', 'gw-b', 2)];
+
+const CASES: Case[] = [
+  { name: 'the primary (position 1) down for 2 minutes pages, with its route', alert: 'FailoverAgiPrimaryCarrierDown', series: [...route, h('gw-a', 'down', '0 1x10')], at: '3m', fires: [{ severity: 'page', instance: 'd1', carrier: 'gw-a', state: 'down', route: 'main' }] },
+  { name: 'a second carrier down is not the primary', alert: 'FailoverAgiPrimaryCarrierDown', series: [...route, h('gw-b', 'down', '0 1x10')], at: '3m', fires: [] },
+  { name: 'a second carrier down warns', alert: 'FailoverAgiCarrierDown', series: [...route, h('gw-b', 'down', '0 1x10')], at: '4m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-b', state: 'down' }] },
+  { name: 'the primary down is not the warn rule (it pages instead)', alert: 'FailoverAgiCarrierDown', series: [...route, h('gw-a', 'down', '0 1x10')], at: '4m', fires: [] },
+  { name: 'lagged for 6 minutes is degraded', alert: 'FailoverAgiCarrierDegraded', series: [h('gw-a', 'lagged', '1x10')], at: '6m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-a', state: 'lagged' }] },
+  { name: 'most Dials failing is degraded', alert: 'FailoverAgiCarrierDegraded', series: [h('gw-a', 'up', '1x20'), att('gw-a', 'next', '0+3x20'), att('gw-a', 'answered', '0+1x20')], at: '15m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-a' }] },
+  { name: 'an up carrier with few failures is not degraded', alert: 'FailoverAgiCarrierDegraded', series: [h('gw-a', 'up', '1x20'), att('gw-a', 'next', '0+1x20'), att('gw-a', 'answered', '0+5x20')], at: '15m', fires: [] },
+  { name: 'down, then up again: back up', alert: 'FailoverAgiCarrierBackUp', series: [h('gw-b', 'up', '1 0 0 0 1 1 1'), tr('gw-b', 'down', '0 1 1 1 1 1 1'), tr('gw-b', 'up', '0 0 0 0 1 1 1')], at: '5m', fires: [{ severity: 'info', instance: 'd1', carrier: 'gw-b', state: 'up' }] },
+  { name: 'up from the start (a restart) is not "back up"', alert: 'FailoverAgiCarrierBackUp', series: [h('gw-b', 'up', '1x6'), tr('gw-b', 'up', '0 1 1 1 1 1 1')], at: '5m', fires: [] },
+  { name: 'the primary back up: back on the primary', alert: 'FailoverAgiBackOnPrimary', series: [...route, h('gw-a', 'up', '1 0 0 0 1 1 1'), tr('gw-a', 'down', '0 1 1 1 1 1 1'), tr('gw-a', 'up', '0 0 0 0 1 1 1')], at: '5m', fires: [{ severity: 'info', instance: 'd1', carrier: 'gw-a', state: 'up', route: 'main' }] },
+  { name: 'a second carrier back up is not back on the primary', alert: 'FailoverAgiBackOnPrimary', series: [...route, h('gw-b', 'up', '1 0 0 0 1 1 1'), tr('gw-b', 'down', '0 1 1 1 1 1 1'), tr('gw-b', 'up', '0 0 0 0 1 1 1')], at: '5m', fires: [] },
+  { name: 'AMI lost where it is on', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '1x10' }], at: '5m', fires: [{ severity: 'warn', instance: 'd1' }] },
+  { name: 'AMI off (ami.enabled false): never "disconnected"', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '0x10' }], at: '5m', fires: [] },
+  { name: 'every carrier of a route down', alert: 'FailoverAgiAllCarriersOfRouteDown', series: [{ series: 'failover_agi_route_usable_carriers{instance="d1",route="main"}', values: '0x5' }], at: '2m', fires: [{ severity: 'page', instance: 'd1', route: 'main' }] },
+  { name: 'one usable carrier left is no "all down"', alert: 'FailoverAgiAllCarriersOfRouteDown', series: [{ series: 'failover_agi_route_usable_carriers{instance="d1",route="main"}', values: '1x5' }], at: '2m', fires: [] },
+  { name: 'the daemon not answering its scrape (job failover-agi)', alert: 'FailoverAgiDown', series: [{ series: 'up{job="failover-agi",instance="d1"}', values: '0x5' }], at: '3m', fires: [{ severity: 'page', job: 'failover-agi', instance: 'd1' }] },
+  { name: 'the daemon answering', alert: 'FailoverAgiDown', series: [{ series: 'up{job="failover-agi",instance="d1"}', values: '1x5' }], at: '3m', fires: [] },
+];
+
+/** The rules without their annotations: promtool compares annotations too, and those are prose for people. */
+function rulesWithoutAnnotations(text: string): string {
+  const out: string[] = [];
+  let skipDeeperThan = -1;
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (skipDeeperThan >= 0 && (line.trim() === '' || indent > skipDeeperThan)) continue;
+    skipDeeperThan = -1;
+    if (line.trim() === 'annotations:') {
+      skipDeeperThan = indent;
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+describe('alert rules', { skip: promtool ? false : 'promtool not installed (apt-get install prometheus)' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fa-alerts-'));
+  const rules = join(dir, 'rules.yml');
+  writeFileSync(rules, rulesWithoutAnnotations(readFileSync(RULES, 'utf8')));
+
+  test('promtool accepts the shipped file as it is', () => {
+    const r = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  for (const c of CASES) {
+    test(`${c.alert}: ${c.name} → ${c.fires.length > 0 ? 'fires' : 'silent'}`, () => {
+      // YAML is a superset of JSON: the test file is written as JSON
+      const spec = {
+        rule_files: [rules],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', input_series: c.series, alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: c.fires.map((l) => ({ exp_labels: l })) }] }],
+      };
+      const file = join(dir, `${c.alert}-${CASES.indexOf(c)}.json`);
+      writeFileSync(file, JSON.stringify(spec));
+      const r = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+  }
+
+  test('every failover_agi_* series a rule reads is one the daemon exports', async () => {
+    const m = createMetrics({ activeCalls: () => 0, health: () => new Map(), routes: () => [], now: () => 0 });
+    const exported = new Set((await m.registry.getMetricsAsJSON()).map((x) => x.name));
+    const used = new Set([...readFileSync(RULES, 'utf8').matchAll(/\bfailover_agi_[a-z_]+/g)].map((x) => x[0]));
+    for (const name of used) assert.ok(exported.has(name), `${name} is used by a rule but not exported`);
+  });
+});
