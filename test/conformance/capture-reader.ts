@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePythonBytes } from './python-bytes.js';
+import { parseArgs } from '../sim/agi-sim.js';
 
 /**
  * Reads the Asterisk captures into data the replay can play back. Parsing is pure (text in, data out);
@@ -279,34 +280,6 @@ export function parsePythonDict(src: string): Record<string, string | number | b
   return out;
 }
 
-/** res_agi.c parse_args(): space/tab separate, double quotes group, backslash escapes the next character. */
-export function parseAgiArgs(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  let escaped = false;
-  let have = false;
-  for (const ch of line) {
-    if (escaped) {
-      cur += ch;
-      escaped = false;
-      have = true;
-    } else if (ch === '\\') escaped = true;
-    else if (ch === '"') {
-      quoted = !quoted;
-      have = true;
-    } else if (!quoted && (ch === ' ' || ch === '\t')) {
-      if (have) out.push(cur);
-      cur = '';
-      have = false;
-    } else {
-      cur += ch;
-      have = true;
-    }
-  }
-  if (have) out.push(cur);
-  return out;
-}
 
 export function parseSingleCapture(name: string, file: string, text: string): CaptureCase {
   const summaryLine = text.split('\n').find((l) => l.startsWith('# summary: '));
@@ -314,7 +287,7 @@ export function parseSingleCapture(name: string, file: string, text: string): Ca
   const s = parsePythonDict(summaryLine.slice('# summary: '.length));
   const dialLine = transcriptLines(text).find((l) => l.kind === 'AGI>' && /^EXEC Dial /i.test(l.text));
   if (!dialLine) throw new Error(`${file}: no EXEC Dial`);
-  const dial = parseAgiArgs(dialLine.text)[2] ?? '';
+  const dial = parseArgs(dialLine.text)[2] ?? '';
   const header = headersFromTranscript(text)[0];
   if (!header) throw new Error(`${file}: no header block`);
   const keyList = String(s['HANGUPCAUSE_KEYS'] ?? '');

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
-import { parseAgiArgs, type CapturedAttempt } from './capture-reader.js';
+import { parseArgs } from '../sim/agi-sim.js';
+import type { CapturedAttempt } from './capture-reader.js';
 import { afterDial, clearCauses, expand, lookup, setVariable, type AsteriskLogLine, type ChannelState } from './channel-state.js';
 import { matchDial } from './dial-match.js';
 
@@ -118,7 +119,7 @@ export function replay(plan: ReplayPlan): Promise<ReplayResult> {
     };
 
     const answer = async (line: string): Promise<string | null> => {
-      const argv = parseAgiArgs(line);
+      const argv = parseArgs(line);
       const words = argv.map((a) => a.toLowerCase());
       const verb = KNOWN.find((k) => words.slice(0, k.split(' ').length).join(' ') === k);
       if (!verb) {
