@@ -7,6 +7,7 @@ import { createLogger } from './log.js';
 import { run } from './main.js';
 import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
+import { resolveSharedKey } from './agi/auth.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
@@ -211,6 +212,7 @@ async function main(argv: string[]): Promise<number> {
           context: option(rest, '--context'),
           agiHost: cfg.settings.agi.host,
           agiPort: cfg.settings.agi.port,
+          sharedKey: resolveSharedKey(cfg.settings.agi),
           source: file ?? '(built-in example)',
         });
         if (!out.ok) {

@@ -6,6 +6,11 @@ export type { Logger };
 export const REDACT_PATHS = [
   'secret',
   'password',
+  'sharedKey',
+  '*.sharedKey',
+  '*.*.sharedKey',
+  'agi.sharedKey',
+  'config.agi.sharedKey',
   '*.secret',
   '*.password',
   '*.*.secret',
