@@ -10,6 +10,7 @@ import { formatPlan, formatStatus } from './ops/cli-format.js';
 import { formatExplain } from './ops/explain-format.js';
 import { explainRows } from './store/explain-query.js';
 import { COMMAND_HELP, wantsHelp } from './ops/cli-help.js';
+import { resolveSharedKey } from './agi/auth.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
@@ -222,6 +223,7 @@ async function main(argv: string[]): Promise<number> {
           context: option(rest, '--context'),
           agiHost: cfg.settings.agi.host,
           agiPort: cfg.settings.agi.port,
+          sharedKey: resolveSharedKey(cfg.settings.agi),
           source: file ?? '(built-in example)',
         });
         if (!out.ok) {

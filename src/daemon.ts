@@ -1,3 +1,4 @@
+import { resolveSharedKey } from './agi/auth.js';
 import { AgiServer } from './agi/server.js';
 import { handleCall, type CallResult } from './calls/failover-call.js';
 import type { RecordSink } from './calls/records.js';
@@ -19,6 +20,8 @@ export interface DaemonDeps {
   readonly onCall?: (result: CallResult) => void;
   /** Told the round trip of every AGI command but Dial (metrics). */
   readonly observeCommand?: (verb: string, seconds: number) => void;
+  /** Told about every AGI connection refused before any command (metrics). */
+  readonly onRefused?: (reason: 'peer' | 'limit' | 'key') => void;
 }
 
 export interface Daemon {
@@ -27,7 +30,10 @@ export interface Daemon {
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
-  /** Stop accepting, let calls finish up to graceMs, then close what is left. Returns calls cut loose. */
+  /**
+   * Stop accepting, let calls finish up to graceMs, then interrupt what is left: every attempt still in its Dial
+   * is recorded (verdict interrupted) before this resolves. Returns the calls cut loose.
+   */
   stop(graceMs: number): Promise<number>;
 }
 
@@ -38,8 +44,14 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
+  const sharedKey = resolveSharedKey(settings.agi);
   const server = new AgiServer(
-    deps.observeCommand ? { ...settings.agi, observeCommand: deps.observeCommand } : settings.agi,
+    {
+      ...settings.agi,
+      sharedKey,
+      ...(deps.observeCommand ? { observeCommand: deps.observeCommand } : {}),
+      ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
+    },
     async (channel, request) => {
       const result = await handleCall(channel, request, {
         routing,
@@ -61,7 +73,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log,
   );
   const { port } = await server.listen();
-  log.info({ host: settings.agi.host, port, routes: [...routing.routes.keys()], carriers: [...routing.carriers.keys()] }, 'FastAGI server listening');
+  if (!sharedKey) log.warn('agi.sharedKey is not set: any local process that can reach the AGI port can pose as Asterisk (README "Security")');
+  log.info({ host: settings.agi.host, port, keyRequired: sharedKey !== '', routes: [...routing.routes.keys()], carriers: [...routing.carriers.keys()] }, 'FastAGI server listening');
   return {
     server,
     port,
@@ -73,8 +86,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       await Promise.race([server.stopAccepting(), new Promise((r) => setTimeout(r, 50))]);
       const left = await server.drain(graceMs);
       if (left > 0) {
-        log.warn({ calls: left, graceMs }, 'grace period over: closing AGI sockets of calls still up (Asterisk keeps the calls)');
-        server.closeAll();
+        log.warn({ calls: left, graceMs }, 'grace period over: interrupting the calls still up (Asterisk keeps them; their attempts are recorded as interrupted)');
+        server.interruptAll(`the daemon stopped during the Dial: shutdown.grace of ${graceMs} ms ran out`);
+        // the handlers record their attempts as soon as the Dial fails; give them a moment, never the whole grace again
+        const stuck = await server.drain(2000);
+        if (stuck > 0) log.error({ calls: stuck }, 'calls still running after the interrupt: their attempts may be missing');
       }
       return left;
     },

@@ -10,6 +10,10 @@ export type { Logger };
 export const REDACT_PATHS = [
   'secret',
   'password',
+  'sharedKey',
+  'agi.sharedKey',
+  'config.agi.sharedKey',
+  'settings.agi.sharedKey',
   'ami.secret',
   'db.password',
   'config.ami.secret',

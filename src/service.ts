@@ -1,3 +1,6 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import client from 'prom-client';
+import { resolveSharedKey } from './agi/auth.js';
 import { logSink, teeSink } from './calls/log-sink.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
@@ -49,6 +52,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const log = o.log;
   let cfg = o.config;
   const { settings } = cfg;
+
+  try {
+    resolveSharedKey(settings.agi);
+  } catch (err) {
+    throw new ConfigError('agi.sharedKey', [(err as Error).message]);
+  }
+  privateSpoolDir(settings.store.spoolDir, log);
 
   const attemptLog = o.attemptLog?.(cfg, log) ?? null;
   await attemptLog?.start();
@@ -104,9 +114,17 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const attemptSink = teeSink(...(attemptLog ? [attemptLog] : [logs]), m.sink, recentSink);
   const sink: RecordSink = { attempt: (r) => attemptSink.attempt(r), carrierEvent: onEvent };
 
+  const refused = new client.Counter({
+    name: 'failover_agi_agi_refused_connections_total',
+    help: 'AGI connections refused before any command: peer (not in agi.allowedPeers), limit (agi.maxConnections), key (no valid agi.sharedKey)',
+    labelNames: ['reason'],
+    registers: [m.registry],
+  });
+  for (const r of ['peer', 'limit', 'key']) refused.inc({ reason: r }, 0);
   daemon = await startDaemon({
     settings,
     observeCommand: (verb, sec) => m.observeCommand(verb, sec),
+    onRefused: (reason) => refused.inc({ reason }),
     routing: cfg.routing,
     log,
     sink,
@@ -205,4 +223,17 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       return left;
     },
   };
+}
+
+/**
+ * The spool and journal hold phone numbers and lead ids: their directory is the service user's alone (0700), made
+ * so here before the store opens it, and tightened if an older install left it group-readable.
+ */
+function privateSpoolDir(dir: string, log: Logger): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    log.warn({ dir, err: (err as Error).message }, 'could not make the spool directory private (0700)');
+  }
 }

@@ -4,6 +4,7 @@ import {
   AgiClosedError,
   AgiDeadChannelError,
   AgiError,
+  AgiInterruptedError,
   AgiInvalidCommandError,
   AgiProtocolError,
   AgiSyntaxError,
@@ -20,6 +21,12 @@ export interface AgiChannelLimits {
   readonly commandTimeout: number;
   readonly maxHeaderBytes: number;
   readonly maxLineBytes: number;
+  /**
+   * ms a command sent with no timeout (EXEC Dial: the whole phone call) may stay unanswered; 0 = for ever.
+   * Past it the connection is destroyed and the command fails with AgiInterruptedError: a peer that vanished
+   * without a FIN must not keep its call in the live set for ever.
+   */
+  readonly maxCallDuration?: number;
   /** Told the round trip of every command that has a timeout (all but EXEC Dial), for the metrics histogram. */
   readonly observeCommand?: (verb: string, seconds: number) => void;
 }
@@ -89,7 +96,7 @@ export class AgiChannel extends EventEmitter {
     });
   }
 
-  /** Sends one raw command line. `timeoutMs: null` waits forever (EXEC Dial holds for the whole phone call). */
+  /** Sends one raw command line. `timeoutMs: null` waits up to maxCallDuration (EXEC Dial holds for the whole phone call). */
   send(line: string, timeoutMs: number | null = this.limits.commandTimeout): Promise<AgiReply> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
@@ -121,6 +128,15 @@ export class AgiChannel extends EventEmitter {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /**
+   * The daemon gives up on this connection now: the socket is destroyed (a FIN; res_agi blocked in Dial would never
+   * answer our half-close) and the command in flight fails with AgiInterruptedError(reason), so the call flow records
+   * its attempt before the process goes. FAILOVER_STATUS stays DIALING on the channel: the dialplan never dials again.
+   */
+  interrupt(reason: string): void {
+    this.fail(new AgiInterruptedError(this.inFlight?.line ?? '', reason));
+  }
+
   private sendNext(): void {
     const next = this.queue.shift();
     if (!next) return;
@@ -128,6 +144,13 @@ export class AgiChannel extends EventEmitter {
     if (this.limits.observeCommand) this.sentAt = performance.now();
     if (next.timeoutMs !== null) {
       this.commandTimer = setTimeout(() => this.fail(new AgiTimeoutError(next.line, next.timeoutMs ?? 0)), next.timeoutMs);
+    } else if (this.limits.maxCallDuration) {
+      // a Node timer longer than 2^31-1 ms would fire after 1 ms
+      const bound = Math.min(this.limits.maxCallDuration, 2147483647);
+      this.commandTimer = setTimeout(
+        () => this.fail(new AgiInterruptedError(next.line, `pending longer than agi.maxCallDuration (${bound} ms): the daemon gave up on it`)),
+        bound,
+      );
     }
     this.socket.write(`${next.line}\n`);
   }

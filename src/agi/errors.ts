@@ -61,3 +61,17 @@ export class AgiProtocolError extends AgiError {
 export class AgiUnsafeArgumentError extends AgiError {
   override name = 'AgiUnsafeArgumentError';
 }
+
+/**
+ * The daemon itself gave up on the command in flight (shutdown grace over, Dial pending past agi.maxCallDuration):
+ * what Asterisk did with the call is unknown, so the attempt is recorded as `interrupted` and never dialed again.
+ */
+export class AgiInterruptedError extends AgiError {
+  override name = 'AgiInterruptedError';
+  constructor(
+    readonly command: string,
+    readonly reason: string,
+  ) {
+    super(`${reason} (command in flight: ${command || 'none'})`);
+  }
+}

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { keyMatches, withoutKey } from './auth.js';
 import { AgiChannel, type AgiChannelLimits } from './channel.js';
 import type { AgiRequest } from './request.js';
 
@@ -9,6 +10,12 @@ export interface AgiServerOptions extends AgiChannelLimits {
   /** Source addresses allowed to connect; IPv4-mapped IPv6 forms match their IPv4 address. */
   readonly allowedPeers: readonly string[];
   readonly maxConnections: number;
+  /** ms of silence before the kernel starts TCP keepalive probes on an accepted socket; 0 = no keepalive. */
+  readonly keepAliveIdle: number;
+  /** The key Asterisk must send as `?key=` in the AGI URL ('' = none asked). Resolved already, never logged. */
+  readonly sharedKey: string;
+  /** Told about every connection refused before any command: `peer` (allowedPeers), `limit` (maxConnections), `key`. */
+  readonly onRefused?: (reason: 'peer' | 'limit' | 'key') => void;
 }
 
 export type AgiHandler = (channel: AgiChannel, request: AgiRequest) => Promise<void>;
@@ -76,9 +83,13 @@ export class AgiServer {
     return this.live.size;
   }
 
-  /** Closes every remaining AGI socket; Asterisk keeps the bridged calls up and continues their dialplan. */
-  closeAll(): void {
-    for (const ch of this.live) ch.close();
+  /**
+   * Gives up on every remaining call: each socket is destroyed and its command in flight (a Dial, normally) fails
+   * with `reason`, so its attempt is recorded before exit. Asterisk keeps the bridged calls up; when their Dial
+   * returns, the AGI is gone and the dialplan finds FAILOVER_STATUS=DIALING: it hangs up, never dials again.
+   */
+  interruptAll(reason: string): void {
+    for (const ch of this.live) ch.interrupt(reason);
     for (const s of this.idle) s.destroy();
   }
 
@@ -90,23 +101,39 @@ export class AgiServer {
     }
     if (!this.allowed.has(remote)) {
       this.log.warn({ remote }, 'AGI connection refused: address not in agi.allowedPeers');
+      this.opts.onRefused?.('peer');
       socket.destroy();
       return;
     }
     if (this.connections >= this.opts.maxConnections) {
       this.log.error({ remote, limit: this.opts.maxConnections }, 'AGI connection refused: agi.maxConnections reached');
+      this.opts.onRefused?.('limit');
       socket.destroy();
       return;
     }
     socket.on('error', () => undefined);
+    // a remote Asterisk that vanishes without a FIN: the kernel's probes end the socket instead of holding it for ever
+    if (this.opts.keepAliveIdle > 0) socket.setKeepAlive(true, this.opts.keepAliveIdle);
     this.idle.add(socket);
     const channel = new AgiChannel(socket, this.opts);
     channel.on('protocolError', (err: Error) => this.log.warn({ remote, err: err.message }, 'AGI connection closed'));
     channel
       .readRequest()
-      .then(async (request) => {
+      .then(async (raw) => {
         this.idle.delete(socket);
         if (channel.closed) return;
+        const request = withoutKey(raw);
+        if (this.opts.sharedKey !== '' && !keyMatches(this.opts.sharedKey, raw.params.get('key'))) {
+          // no command at all: a fake peer learns nothing, a real Asterisk with a stale dialplan finds FAILOVER_STATUS
+          // empty (no Dial placed) and dials its static cascade; nothing from this connection reaches health
+          this.log.warn(
+            { remote, script: request.script, uniqueid: request.uniqueid, keyProblem: raw.params.has('key') ? 'wrong' : 'missing' },
+            'AGI connection refused: no valid agi.sharedKey in the AGI URL',
+          );
+          this.opts.onRefused?.('key');
+          socket.destroy();
+          return;
+        }
         this.live.add(channel);
         try {
           await this.handler(channel, request);

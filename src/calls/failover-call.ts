@@ -1,4 +1,5 @@
 import type { AgiChannel } from '../agi/channel.js';
+import { AgiInterruptedError } from '../agi/errors.js';
 import type { AgiRequest } from '../agi/request.js';
 import type { Clock } from '../clock.js';
 import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
@@ -224,8 +225,11 @@ async function dialGroups(
     if (!run.ok) {
       // the Dial may have rung someone: record it and never dial again
       for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt);
+      // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
+      const interrupted = run.error instanceof AgiInterruptedError;
+      const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
       for (const t of usable) {
-        rec.emit({ verdict: 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason: `AGI error during attempt: ${run.error.message}`, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
+        rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       }
       log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
       return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials };

@@ -1,7 +1,8 @@
 import type { CarrierEvent, HealthState } from '../health/types.js';
 import type { Strategy } from '../config/types.js';
 
-export type AttemptVerdict = 'answered' | 'stop' | 'next' | 'skipped' | 'exhausted' | 'invalid';
+/** `interrupted`: a Dial the daemon gave up on (shutdown grace over, agi.maxCallDuration): its outcome is unknown. */
+export type AttemptVerdict = 'answered' | 'stop' | 'next' | 'skipped' | 'exhausted' | 'invalid' | 'interrupted';
 
 /** One row per Dial, per skipped carrier, or per refused call: what ops query to learn what happened. */
 export interface AttemptRecord {

@@ -33,6 +33,26 @@ export const daemonSchema = {
     maxHeaderBytes: { doc: 'Largest header block accepted; larger closes the connection.', format: 'whole', default: 16384 },
     maxLineBytes: { doc: 'Longest reply line accepted from Asterisk.', format: 'whole', default: 65536 },
     maxConnections: { doc: 'Concurrent AGI connections accepted; more are closed at once (Asterisk then sees AGISTATUS=SUCCESS with no FAILOVER_STATUS and falls back).', format: 'whole', default: 20000 },
+    keepAliveIdle: {
+      doc: 'ms of silence on an AGI socket before TCP keepalive probes start (the kernel then gives up after its tcp_keepalive_probes x tcp_keepalive_intvl); 0 = off. A Dial is silent for the whole call: this is how a remote Asterisk that vanished is noticed.',
+      format: 'whole',
+      default: 60000,
+      env: 'FAILOVER_AGI_KEEPALIVE_IDLE',
+    },
+    maxCallDuration: {
+      doc: 'Longest ms a Dial may stay pending (the whole phone call); past it the attempt is recorded as interrupted and the AGI socket destroyed. 0 = no bound. Generous: calls can last hours. At most 24.8 days (a Node timer\'s limit).',
+      format: 'whole',
+      default: 43200000,
+      env: 'FAILOVER_AGI_MAX_CALL_DURATION',
+    },
+    sharedKey: {
+      doc: 'Key Asterisk must send in the AGI URL (agi://host:port/script?key=...); connections without it get no Dial and never reach health. Empty = no key. Never logged.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'FAILOVER_AGI_SHARED_KEY',
+    },
+    sharedKeyFile: { doc: 'File whose first line is the shared key (used when sharedKey is empty).', format: String, default: '', env: 'FAILOVER_AGI_SHARED_KEY_FILE' },
   },
   log: {
     level: {
@@ -128,6 +148,10 @@ export interface DaemonSettings {
     maxHeaderBytes: number;
     maxLineBytes: number;
     maxConnections: number;
+    keepAliveIdle: number;
+    maxCallDuration: number;
+    sharedKey: string;
+    sharedKeyFile: string;
   };
   log: { level: string; pretty: boolean; showNumbers: boolean };
   ami: {

@@ -30,6 +30,8 @@ export interface DialplanOptions {
   readonly agiPort: number;
   /** The config file named in the header, as the operator gave it. */
   readonly source: string;
+  /** agi.sharedKey (or its file's), resolved: printed into the AGI() URL as `key=`; absent or '' = none. */
+  readonly sharedKey?: string;
 }
 
 export type DialplanResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly problem: string };
@@ -59,13 +61,13 @@ function digitsGuard(route: Pick<RouteEntry, 'stripDigits'>): string {
   return `^${'[0-9]'.repeat(route.stripDigits)}[0-9]+$`;
 }
 
-function agiUrl(routing: ValidatedRouting, route: RouteEntry, host: string, port: number): string {
+function agiUrl(routing: ValidatedRouting, route: RouteEntry, host: string, port: number, key: string): string {
   const h = host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const earlier = [...routing.routes.values()];
   const shadowed = earlier.slice(0, earlier.indexOf(route)).some((r) => r.script === route.script);
   // the daemon picks the first route with this script whose pattern matches; name the route when that could be another one
-  const query = shadowed || route.pattern !== null ? `?route=${route.name}` : '';
-  return `agi://${h}:${port}/${route.script}${query}`;
+  const params = [...(shadowed || route.pattern !== null ? [`route=${route.name}`] : []), ...(key ? [`key=${key}`] : [])];
+  return `agi://${h}:${port}/${route.script}${params.length > 0 ? `?${params.join('&')}` : ''}`;
 }
 
 function staticCarriers(routing: ValidatedRouting, route: RouteEntry): CarrierConfig[] {
@@ -114,13 +116,25 @@ function header(opts: DialplanOptions, route: RouteEntry, carriers: readonly Car
     '  anything else (DIALING: the daemon died after a Dial; ERROR; ANSWER BUSY NOANSWER CANCEL CHANUNAVAIL',
     '    CONGESTION EXHAUSTED) -> Hangup(${FAILOVER_CAUSE}), never a second Dial: someone may have been rung.',
   );
+  lines.push(
+    '',
+    ...(opts.sharedKey
+      ? [
+          'This file holds agi.sharedKey (key= in the AGI URL): keep it, and every file that includes it, readable by',
+          'root and Asterisk only (chown root:asterisk, chmod 0640); whoever reads it can pose as Asterisk.',
+        ]
+      : [
+          'No agi.sharedKey in the config: any local process that reaches the AGI port can pose as Asterisk and move',
+          'carrier health. Set agi.sharedKeyFile and regenerate: the key then goes into the AGI URL (README "Security").',
+        ]),
+  );
   const left = route.carriers.filter((n) => !carriers.some((c) => c.name === n));
   if (left.length > 0) lines.push(`Not in the static cascade: ${left.join(', ')} (disabled, or beyond maxAttempts ${route.maxAttempts}).`);
   return lines;
 }
 
 function body(routing: ValidatedRouting, opts: DialplanOptions, route: RouteEntry, carriers: readonly CarrierConfig[]): Line[] {
-  const url = agiUrl(routing, route, opts.agiHost, opts.agiPort);
+  const url = agiUrl(routing, route, opts.agiHost, opts.agiPort, opts.sharedKey ?? '');
   const lines: Line[] = [];
   if (opts.flavor === 'vicidial') {
     lines.push({ app: VICIDIAL_CALL_LOG, comment: ['priority 1 stays VICIdial\'s call_log on 4577: it logs the call and sets CAMPCUST and CAMPDTO'] });
