@@ -24,7 +24,7 @@ describe('agi.sharedKey: a local process cannot pose as Asterisk', () => {
   let http: number;
   before(async () => {
     http = await freePort();
-    d = await startCliDaemon({ agi: { port: 0, sharedKey: KEY }, http: { port: http }, health: { consecutiveFailures: 3 }, routes: ONE_CARRIER });
+    d = await startCliDaemon({ agi: { port: 0, sharedKey: KEY }, http: { port: http }, health: { consecutiveFailures: 3 }, routes: ONE_CARRIER, log: { level: 'debug' } });
   });
   after(async () => {
     d.kill('SIGTERM');

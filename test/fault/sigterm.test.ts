@@ -64,7 +64,7 @@ describe('SIGTERM with calls held in Dial past the grace (real MariaDB)', () => 
 
   test('every attempt still in its Dial gets its row (verdict interrupted) before exit; the channels keep FAILOVER_STATUS=DIALING', async () => {
     // a flush interval longer than the test: only the shutdown flush can have written the rows
-    const d = await startCliDaemon({ db: t.db, store: { flushMs: 60000, flushRows: 100000 }, shutdown: { grace: 300 } });
+    const d = await startCliDaemon({ db: t.db, store: { flushMs: 60000, flushRows: 100000 }, shutdown: { grace: 300 }, log: { level: 'debug' } });
     await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
     const calls = Array.from({ length: 5 }, (_, i) =>
       simulateCall({ port: d.port, args: [NUM], uniqueid: `1798.${i}`, carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', talkMs: 2500 } } }),

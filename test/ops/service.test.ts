@@ -30,7 +30,7 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
   let sock: string;
   before(async () => {
     http = await freePort();
-    d = await startCliDaemon({ http: { port: http }, ami: { enabled: false, secret: 'never-log-this-ami-secret' }, db: { password: 'never-log-this-db-password' } });
+    d = await startCliDaemon({ http: { port: http }, ami: { enabled: false, secret: 'never-log-this-ami-secret' }, db: { password: 'never-log-this-db-password' }, log: { level: 'debug' } });
     sock = join(d.dir, 'control.sock');
   });
   after(async () => {
