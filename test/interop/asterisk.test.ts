@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { AttemptRecord } from '../../src/calls/records.js';
+import { startCliDaemon, type CliDaemon } from '../support/cli-process.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { freePort } from '../support/free-port.js';
+import type { AmiMessage, LabAmi } from './ami.js';
+import { agiTimings, summarizeTimings } from './agi-timing.js';
+import {
+  endEvent,
+  freeUdpPort,
+  LAB_ENV,
+  labFromEnv,
+  openAmi,
+  readLog,
+  scratchDir,
+  startAsterisk,
+  startCarrier,
+  waitPeersOk,
+  writeAsteriskEtc,
+  type LabCarrier,
+  type Proc,
+} from './lab.js';
+
+/**
+ * The daemon against a real Asterisk 20 (chan_sip) and SIPp carriers on 127.0.0.1: the dialplan is what
+ * `failover-agi dialplan` prints, calls are AMI Originates of Local/<number>@<route>, and each test checks what the
+ * daemon recorded, which Dials Asterisk really placed (AMI DialBegin), and what the channel ended with (a UserEvent
+ * from the context's h extension). Skipped, with one line saying what to set, when no lab is configured.
+ */
+
+const lab = labFromEnv();
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
+const NUMBER = '15552345678';
+
+/** Scenario file (test/interop/scenarios) per carrier; the chan_sip peer is carrier-<name>. */
+const SCENARIO: Record<string, string> = {
+  c503: 'carrier_503',
+  c486: 'carrier_486',
+  c180503: 'carrier_180_503',
+  c401: 'carrier_401',
+  cring: 'carrier_ring_no_answer',
+  cbye: 'carrier_answer_then_bye',
+};
+/** Dial's ring timeout for the ringing carrier: short, so ring-out cases stay a few seconds. */
+const RING_S = 3;
+
+const CARRIERS = Object.keys(SCENARIO).map((name) => ({
+  name,
+  dial: `SIP/\${number}@carrier-${name}`,
+  peer: `carrier-${name}`,
+  ringTimeout: name === 'cring' ? RING_S : 20,
+  progressTimeout: 5,
+}));
+
+/** Each route is its own context (route name = AGI script = context), so a test picks its carriers by the context it calls. */
+const ROUTES = [
+  { name: 'outbound-failover', carriers: ['c503', 'cbye'] },
+  { name: 'seq-ringout', carriers: ['c503', 'cring', 'cbye'] },
+  { name: 'ring-then-503', carriers: ['c180503', 'cbye'] },
+  { name: 'auth-401', carriers: ['c401', 'cbye'] },
+  { name: 'busy', carriers: ['c486', 'cbye'] },
+  { name: 'killed', carriers: ['cring', 'cbye'] },
+  { name: 'daemon-down', carriers: ['c503', 'cbye'] },
+];
+
+interface CallSeen {
+  readonly uniqueid: string;
+  readonly end: AmiMessage;
+  /** SIP legs Asterisk created for this channel, in order (AMI DialBegin DestChannel). */
+  readonly dials: string[];
+  /** Dialplan applications the channel ran after AGI(), e.g. `Hangup(16)`, `Dial(SIP/…)`. */
+  readonly afterAgi: string[];
+  readonly records: AttemptRecord[];
+}
+
+describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carriers', { skip: 'skip' in lab ? lab.skip : false }, () => {
+  const paths = 'paths' in lab ? lab.paths : null;
+  let dir = '';
+  let ami: LabAmi;
+  let asterisk: Proc | null = null;
+  const carriers: Proc[] = [];
+  let daemon: TestDaemon;
+  let killedPort = 0;
+  let seq = 0;
+  const run = `${Math.floor(Date.now() / 1000)}`;
+
+  function dialplanFor(route: string, agiPort: number): string {
+    const file = join(dir, `config-${route}.json`);
+    writeFileSync(file, JSON.stringify({ agi: { port: agiPort }, carriers: CARRIERS, routes: ROUTES }, null, 2));
+    // exactly what an operator would paste: the CLI's output for this route
+    const text = execFileSync(process.execPath, [CLI, 'dialplan', '--config', file, '--flavor', 'plain', '--route', route], { encoding: 'utf8' });
+    return text + endEvent();
+  }
+
+  before(async () => {
+    if (!paths) return;
+    dir = scratchDir();
+    const labCarriers: LabCarrier[] = [];
+    for (const [name, scenario] of Object.entries(SCENARIO)) {
+      labCarriers.push({ peer: `carrier-${name}`, scenario, port: await freeUdpPort(), mediaPort: 0 });
+    }
+    const media = await freeUdpPort();
+    const withMedia = labCarriers.map((c, i) => ({ ...c, mediaPort: 40000 + ((media + i * 10) % 20000) }));
+    const agiPort = await freePort();
+    killedPort = await freePort();
+    const downPort = await freePort();
+    const dialplan = ROUTES.map((r) => dialplanFor(r.name, r.name === 'killed' ? killedPort : r.name === 'daemon-down' ? downPort : agiPort)).join('\n');
+    const amiPort = await freePort();
+    const conf = writeAsteriskEtc(paths, { dir, sipPort: await freeUdpPort(), amiPort, carriers: withMedia, dialplan });
+    for (const c of withMedia) carriers.push(startCarrier(paths, c, dir));
+    daemon = await startTestDaemon({ carriers: CARRIERS, routes: ROUTES, overrides: { 'agi.port': agiPort } });
+    asterisk = startAsterisk(paths, conf, dir);
+    ami = await openAmi(amiPort, asterisk);
+    await ami.command('agi set debug on');
+    await ami.command('sip set debug on');
+    await waitPeersOk(ami, withMedia.map((c) => c.peer));
+  });
+
+  after(async () => {
+    if (!paths) return;
+    const log = readLog(dir);
+    const timings = agiTimings(log);
+    if (timings.length > 0) console.log(summarizeTimings(timings));
+    ami?.close();
+    await asterisk?.stop();
+    for (const c of carriers) await c.stop();
+    await daemon?.stop();
+    if (process.env[LAB_ENV.keep]) console.log(`interop lab files kept in ${dir} (Asterisk log: var/log/full)`);
+    else rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Originates Local/<number>@<route> and waits for the h extension's UserEvent. */
+  async function call(route: string, during?: (uniqueid: string) => Promise<void>): Promise<CallSeen> {
+    // Asterisk refuses a ChannelId that is a prefix of a live channel's id (or has one as a prefix): fixed widths, distinct heads
+    const n = String(++seq).padStart(4, '0');
+    const uniqueid = `${run}.${n}`;
+    const r = await ami.action({
+      Action: 'Originate',
+      Channel: `Local/${NUMBER}@${route}`,
+      // the Local channel's ;2 half runs the route's context: its uniqueid is the agi_uniqueid the daemon records
+      ChannelId: `${run}1.${n}`,
+      OtherChannelId: uniqueid,
+      Application: 'Wait',
+      Data: '30',
+      Timeout: '60000',
+      Async: 'true',
+    });
+    assert.equal(r['Response'], 'Success', `Originate: ${r['Message'] ?? ''}`);
+    if (during) await during(uniqueid);
+    const end = await ami.waitEvent((m) => m['Event'] === 'UserEvent' && m['UserEvent'] === 'InteropEnd' && m['Uniqueid'] === uniqueid, 20000, `InteropEnd of ${uniqueid}`);
+    const mine = ami.events.filter((m) => m['Uniqueid'] === uniqueid);
+    const dials = mine.filter((m) => m['Event'] === 'DialBegin').map((m) => m['DestChannel'] ?? '');
+    const apps = mine.filter((m) => m['Event'] === 'Newexten' && m['Extension'] !== 'h').map((m) => `${m['Application']}(${m['AppData']})`);
+    const agiAt = apps.findIndex((a) => a.startsWith('AGI('));
+    // the daemon writes its records right after the call; give the sink a moment past the UserEvent
+    await new Promise((res) => setTimeout(res, 50));
+    return { uniqueid, end, dials, afterAgi: apps.slice(agiAt + 1), records: daemon.sink.attempts.filter((a) => a.uniqueid === uniqueid) };
+  }
+
+  const rows = (c: CallSeen) => c.records.map((a) => [a.carrier, a.dialStatus, a.sipCode, a.cause, a.verdict]);
+
+  test('503 on the first carrier → the next one answers (the callee then hangs up): ANSWER, and the dialplan goes on after AGI', async () => {
+    const c = await call('outbound-failover');
+    assert.deepEqual(rows(c), [
+      ['c503', 'CONGESTION', 503, 34, 'next'],
+      ['cbye', 'ANSWER', 200, 16, 'answered'],
+    ]);
+    assert.equal(c.dials.length, 2);
+    assert.match(c.dials[0] ?? '', /^SIP\/carrier-c503-/);
+    assert.match(c.dials[1] ?? '', /^SIP\/carrier-cbye-/);
+    assert.equal(c.end['FailoverStatus'], 'ANSWER');
+    assert.equal(c.end['FailoverCarrier'], 'cbye');
+    assert.equal(c.end['FailoverAttempts'], '2');
+    assert.equal(c.end['FailoverCause'], '16');
+    assert.equal(c.end['DialStatus'], 'ANSWER');
+    // a real bridge, ended by the callee's BYE 1 s after the ACK (a lab without bridge_simple answers and drops at once)
+    assert.ok((c.records[1]?.talkMs ?? 0) >= 900, `talk time ${c.records[1]?.talkMs} ms`);
+    // Dial returned -1 after the callee's BYE, yet the caller was up: AGI ended normally and the next priority ran
+    assert.equal(c.end['AgiStatus'], 'SUCCESS');
+    assert.deepEqual(withoutGotoIf(c.afterAgi), ['Hangup(16)'], 'the context hangs up with the daemon\'s cause, no static Dial');
+    assert.equal(c.afterAgi.filter((a) => a.startsWith('Dial(')).length, 0);
+  });
+
+  test('503, then the secondary rings out: 2 Dials, NOANSWER, no third Dial although ${HANGUPCAUSE} still reads the 503\'s 34', async () => {
+    const c = await call('seq-ringout');
+    assert.equal(c.dials.length, 2, 'a third Dial would ring the callee who just let it ring');
+    assert.deepEqual(rows(c), [
+      ['c503', 'CONGESTION', 503, 34, 'next'],
+      // the leg's last response is the 180 (fact 3); a ring-out sets no cause, so the cause is its ast "Normal Clearing" (contract (c))
+      ['cring', 'NOANSWER', 180, 16, 'stop'],
+    ]);
+    assert.equal(c.end['FailoverStatus'], 'NOANSWER');
+    assert.equal(c.end['FailoverCause'], '16');
+    assert.equal(c.end['DialStatus'], 'NOANSWER');
+    // h sees the cause the context hung up with, not the sticky 34 of attempt 1 (Hangup(${FAILOVER_CAUSE}))
+    assert.equal(c.end['HangupCause'], '16');
+    assert.deepEqual(withoutGotoIf(c.afterAgi), ['Hangup(16)']);
+  });
+
+  test('180 Ringing, then 503: the callee was alerted → stop after 1 Dial', async () => {
+    const c = await call('ring-then-503');
+    assert.equal(c.dials.length, 1);
+    assert.equal(c.records.length, 1);
+    assert.equal(c.records[0]?.verdict, 'stop');
+    assert.equal(c.records[0]?.sipCode, 503);
+    assert.match(c.records[0]?.reason ?? '', /alerted/);
+    assert.equal(c.end['FailoverStatus'], 'CONGESTION');
+    assert.equal(c.end['FailoverCause'], '34');
+    assert.equal(c.afterAgi.filter((a) => a.startsWith('Dial(')).length, 0);
+  });
+
+  test('401 the peer cannot answer (no secret): a carrier fault → the next carrier answers', async () => {
+    const c = await call('auth-401');
+    assert.deepEqual(rows(c), [
+      ['c401', 'CONGESTION', 401, 21, 'next'],
+      ['cbye', 'ANSWER', 200, 16, 'answered'],
+    ]);
+    assert.equal(c.dials.length, 2);
+    assert.equal(c.end['FailoverStatus'], 'ANSWER');
+  });
+
+  test('486 Busy Here: the callee\'s answer → stop after 1 Dial, BUSY/17', async () => {
+    const c = await call('busy');
+    assert.deepEqual(rows(c), [['c486', 'BUSY', 486, 17, 'stop']]);
+    assert.equal(c.dials.length, 1);
+    assert.equal(c.end['FailoverStatus'], 'BUSY');
+    assert.equal(c.end['HangupCause'], '17');
+  });
+
+  test('no daemon on the AGI port: AGISTATUS=FAILURE, FAILOVER_STATUS empty → the static cascade dials (503, then the answer)', async () => {
+    const c = await call('daemon-down');
+    assert.equal(c.records.length, 0);
+    assert.equal(c.end['AgiStatus'], 'FAILURE');
+    assert.equal(c.end['FailoverStatus'], '');
+    const staticDials = c.afterAgi.filter((a) => a.startsWith('Dial('));
+    assert.deepEqual(staticDials, [`Dial(SIP/${NUMBER}@carrier-c503,20^5,T)`, `Dial(SIP/${NUMBER}@carrier-cbye,20^5,T)`]);
+    assert.equal(c.dials.length, 2);
+    assert.equal(c.end['DialStatus'], 'ANSWER');
+  });
+
+  test('the daemon is killed (SIGKILL) during the Dial: FAILOVER_STATUS=DIALING, and the dialplan does not dial again', async () => {
+    const d: CliDaemon = await startCliDaemon({ agi: { port: killedPort }, carriers: CARRIERS, routes: ROUTES });
+    try {
+      const c = await call('killed', async (uniqueid) => {
+        await ami.waitEvent((m) => m['Event'] === 'DialBegin' && m['Uniqueid'] === uniqueid, 10000, 'the daemon\'s first Dial');
+        await new Promise((res) => setTimeout(res, 500));
+        d.kill('SIGKILL');
+      });
+      assert.equal(c.dials.length, 1, 'the dialplan must not dial after a daemon that may have rung someone');
+      assert.equal(c.end['FailoverStatus'], 'DIALING');
+      assert.equal(c.afterAgi.filter((a) => a.startsWith('Dial(')).length, 0);
+      assert.deepEqual(withoutGotoIf(c.afterAgi), ['Hangup()'], 'an empty FAILOVER_CAUSE: Hangup() keeps the channel\'s cause');
+      console.log(`killed daemon: AGISTATUS=${c.end['AgiStatus']} DIALSTATUS=${c.end['DialStatus']} HANGUPCAUSE=${c.end['HangupCause']}`);
+    } finally {
+      d.kill('SIGKILL');
+      await d.exited;
+      rmSync(d.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Newexten's AppData is the argument after substitution (GotoIf conditions arrive evaluated): keep what acts. */
+function withoutGotoIf(apps: readonly string[]): string[] {
+  return apps.filter((a) => !a.startsWith('GotoIf('));
+}
