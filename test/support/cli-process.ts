@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,14 @@ export interface CliDaemon {
   kill(signal?: NodeJS.Signals): void;
 }
 
+const running = new Set<ChildProcess>();
+// under node's test runner: once every test of the file is done, no daemon a failed test left behind keeps it open
+if (process.env['NODE_TEST_CONTEXT']) {
+  after(() => {
+    for (const c of running) c.kill('SIGKILL');
+  });
+}
+
 /** Runs the real `failover-agi run` in a child process with a config in a fresh temp dir. */
 export async function startCliDaemon(config: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<CliDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'fa-daemon-'));
@@ -36,6 +45,9 @@ export async function startCliDaemon(config: Record<string, unknown> = {}, env: 
   };
   writeFileSync(configFile, JSON.stringify(full, null, 2));
   const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // a test that fails before it stops its daemon must not keep the test file (and so the whole run) waiting
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const lines: Record<string, unknown>[] = [];
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let buf = '';
