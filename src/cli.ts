@@ -14,7 +14,8 @@ import { resolveSharedKey } from './agi/auth.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
 import { controlRequest, ControlError } from './ops/control-client.js';
 import { parseDuration, type ControlRequest } from './ops/control-protocol.js';
-import type { DaemonStatus, PlanPreview } from './ops/status.js';
+import type { PlanPreview } from './ops/plan-preview.js';
+import type { DaemonStatus } from './ops/status.js';
 
 const HELP = `failover-agi: FastAGI daemon for outbound SIP-trunk failover in Asterisk
 
@@ -30,7 +31,8 @@ Commands:
                                print the Asterisk context for a route: the AGI call, the decision on its
                                verdict, and a static cascade of the route's carriers (dialplan --help)
   status [--json]              carriers of the running daemon: state, since, why, Dials and ASR over 15 min
-  plan NUMBER [--route R]      dry run: which carriers a call to NUMBER would try now, in order, and why others
+  plan NUMBER [--route R] [--script S]
+                               dry run: which carriers a call to NUMBER would try now, in order, and why others
                                are skipped; nothing is dialed
   drain CARRIER                take a carrier out of service (state disabled) until enable; survives restarts
   enable CARRIER               hand a drained or forced-down carrier back to its health checks
@@ -139,13 +141,14 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return control(rest, { cmd: 'status' }, (d) => formatStatus(d as DaemonStatus));
     case 'plan': {
-      const number = rest.find((a, i) => !a.startsWith('--') && !['--route', '--socket', '--config'].includes(rest[i - 1] ?? ''));
+      const number = rest.find((a, i) => !a.startsWith('--') && !['--route', '--script', '--socket', '--config'].includes(rest[i - 1] ?? ''));
       if (!number) {
         process.stderr.write('usage: failover-agi plan NUMBER [--route R]\n');
         return 2;
       }
       const route = option(rest, '--route');
-      return control(rest, route ? { cmd: 'plan', number, route } : { cmd: 'plan', number }, (d) => formatPlan(d as PlanPreview));
+      const script = option(rest, '--script');
+      return control(rest, { cmd: 'plan', number, ...(route ? { route } : {}), ...(script ? { script } : {}) }, (d) => formatPlan(d as PlanPreview));
     }
     case 'drain':
     case 'enable':

@@ -30,6 +30,8 @@ export interface Daemon {
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
+  /** Where round robin starts the next call on this route (read, not advanced): what `plan` shows. */
+  nextRotation(route: string): number;
   /**
    * Stop accepting, let calls finish up to graceMs, then interrupt what is left: every attempt still in its Dial
    * is recorded (verdict interrupted) before this resolves. Returns the calls cut loose.
@@ -82,6 +84,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     setRouting: (r) => {
       routing = r;
     },
+    nextRotation: (route) => rotations.get(route) ?? 0,
     async stop(graceMs: number): Promise<number> {
       await Promise.race([server.stopAccepting(), new Promise((r) => setTimeout(r, 50))]);
       const left = await server.drain(graceMs);

@@ -16,7 +16,8 @@ import { startControlServer } from './ops/control-server.js';
 import { startHttp } from './ops/http.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { RecentStats } from './ops/recent-stats.js';
-import { buildStatus, previewPlan, type DaemonStatus } from './ops/status.js';
+import { previewPlan } from './ops/plan-preview.js';
+import { buildStatus, type DaemonStatus } from './ops/status.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
 export interface AttemptLog extends RecordSink {
@@ -167,14 +168,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     const h = health.snapshot().get(carrier);
     return `${carrier}: ${h?.state ?? 'unknown'} (${h?.reason ?? ''})`;
   };
-  let rotationPreview = 0;
   const handle = (req: ControlRequest): unknown => {
     const now = clock.now();
     switch (req.cmd) {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), req.number, req.route ?? null, rotationPreview++);
+        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation);
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: 'failover-agi drain', at: now });
       case 'enable':

@@ -1,4 +1,5 @@
-import type { DaemonStatus, PlanPreview } from './status.js';
+import type { PlanPreview } from './plan-preview.js';
+import type { DaemonStatus } from './status.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -40,9 +41,14 @@ export function formatStatus(s: DaemonStatus): string {
 
 export function formatPlan(p: PlanPreview): string {
   if (p.error) return `${p.error}\n`;
-  const lines = [`route ${p.route}, number ${p.number}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
-  p.order.forEach((o, i) => lines.push(`  ${i + 1}. ${pad(o.carrier, 12)} ${pad(o.state, 8)} Dial(${o.dial})`));
-  if (p.order.length === 0) lines.push('  (no carrier would be dialed)');
+  const lines = [`route ${p.route} (${p.strategy}, script ${p.script}), number ${p.number}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
+  if (p.note) lines.push(`  ${p.note}`);
+  for (const o of p.orders) {
+    if (p.orders.length > 1) lines.push(`  ${Math.round(o.share * 100)}% of calls:`);
+    const indent = p.orders.length > 1 ? '    ' : '  ';
+    o.dials.forEach((d, i) => lines.push(`${indent}${i + 1}. ${pad(d.carriers.map((c) => c.carrier).join('&'), 12)} ${pad(d.carriers.map((c) => c.state).join('&'), 8)} Dial(${d.dial})`));
+    if (o.dials.length === 0) lines.push(`${indent}(no carrier would be dialed)`);
+  }
   for (const s of p.skipped) lines.push(`  -  ${pad(s.carrier, 12)} ${pad(s.state, 8)} skipped: ${s.reason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -48,10 +48,12 @@ database cannot be read, 2 on a usage error.
 Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
 15 minutes, AMI and database state. Exit 3 when the daemon cannot be reached.
 `,
-  plan: `Usage: failover-agi plan NUMBER [--route R] [--json] [--socket PATH | --config FILE]
+  plan: `Usage: failover-agi plan NUMBER [--script S | --route R] [--json] [--socket PATH | --config FILE]
 
-Dry run in the running daemon: the carriers a call to NUMBER would try now, in order, and why the others are
-skipped. Nothing is dialed.
+Dry run in the running daemon: what the next call to NUMBER would do, and nothing is dialed. The route is chosen
+as a call chooses it, by AGI script S (default: the first route's script) and the number, or named with --route.
+Shows each Dial as it would be sent (channels, ring^progress timers, options), in order; round robin's next start;
+for weighted, every order a call can get with its share of calls; and why other carriers are skipped.
 `,
   drain: `Usage: failover-agi drain CARRIER [--socket PATH | --config FILE]
 

@@ -1,7 +1,7 @@
 /** The CLI ↔ daemon protocol on the control socket: one JSON request line, one JSON response line. */
 export type ControlRequest =
   | { readonly cmd: 'status' }
-  | { readonly cmd: 'plan'; readonly number: string; readonly route?: string }
+  | { readonly cmd: 'plan'; readonly number: string; readonly route?: string; readonly script?: string }
   | { readonly cmd: 'drain'; readonly carrier: string }
   | { readonly cmd: 'enable'; readonly carrier: string }
   | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null };
@@ -25,7 +25,8 @@ export function parseControlRequest(line: string): ControlRequest | string {
       const number = str('number');
       if (number === null) return 'plan needs a number';
       const route = str('route');
-      return route ? { cmd: 'plan', number, route } : { cmd: 'plan', number };
+      const script = str('script');
+      return { cmd: 'plan', number, ...(route ? { route } : {}), ...(script ? { script } : {}) };
     }
     case 'drain':
     case 'enable': {

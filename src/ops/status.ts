@@ -1,8 +1,5 @@
 import type { ValidatedRouting } from '../config/carriers.js';
 import type { HealthSnapshot, HealthState } from '../health/types.js';
-import { findRoute } from '../config/carriers.js';
-import { normalizeNumber } from '../routing/number.js';
-import { planAttempts } from '../routing/plan.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
 export interface CarrierStatus {
@@ -48,31 +45,5 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
     db: i.db,
-  };
-}
-
-export interface PlanPreview {
-  readonly route: string | null;
-  readonly number: string | null;
-  readonly error: string | null;
-  readonly order: readonly { carrier: string; state: HealthState; dial: string }[];
-  readonly skipped: readonly { carrier: string; state: HealthState; reason: string }[];
-  readonly failedOpen: boolean;
-}
-
-/** `failover-agi plan`: what a call to this number would do right now, without placing it. Round robin shows its next start. */
-export function previewPlan(routing: ValidatedRouting, health: HealthSnapshot, rawNumber: string, routeName: string | null, rotation: number, script = 'outbound-failover'): PlanPreview {
-  const route = routeName ? (routing.routes.get(routeName) ?? null) : findRoute(routing, script, rawNumber);
-  if (!route) return { route: null, number: null, error: routeName ? `no route named ${routeName}` : `no route for script ${script} and number ${rawNumber}`, order: [], skipped: [], failedOpen: false };
-  const n = normalizeNumber(rawNumber, route);
-  if (!n.ok) return { route: route.name, number: null, error: `INVALID: ${n.reason}`, order: [], skipped: [], failedOpen: false };
-  const plan = planAttempts({ route, carriers: routing.carriers, health, rotation, random: 0.5 });
-  return {
-    route: route.name,
-    number: n.number,
-    error: null,
-    order: plan.targets.slice(0, route.strategy === 'simultaneous' ? undefined : route.maxAttempts).map((t) => ({ carrier: t.carrier.name, state: t.health, dial: t.carrier.dial.replace('${number}', n.number) })),
-    skipped: plan.skipped.map((s) => ({ carrier: s.carrier, state: s.health, reason: s.reason })),
-    failedOpen: plan.failedOpen,
   };
 }

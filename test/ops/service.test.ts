@@ -50,8 +50,8 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
     const before = d.lines.filter((l) => l['msg'] === 'attempt').length;
     const r = await cli(['plan', NUM, '--socket', sock]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /1\. primary .*Dial\(SIP\/15552345678@carrier-primary\)/);
-    assert.match(r.out, /3\. tertiary .*Dial\(IAX2\/carrier-c\/15552345678\)/);
+    assert.match(r.out, /1\. primary .*Dial\(SIP\/15552345678@carrier-primary,30\^5,T\)/);
+    assert.match(r.out, /3\. tertiary .*Dial\(IAX2\/carrier-c\/15552345678,60\^5,T\)/);
     assert.equal(d.lines.filter((l) => l['msg'] === 'attempt').length, before);
     const bad = await cli(['plan', '555&SIP/1@x', '--socket', sock]);
     assert.match(bad.out, /INVALID/);

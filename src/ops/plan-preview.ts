@@ -1,0 +1,100 @@
+import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
+import type { CarrierConfig } from '../config/types.js';
+import type { HealthSnapshot, HealthState } from '../health/types.js';
+import { buildChannel, buildDialData } from '../routing/dial-string.js';
+import { normalizeNumber } from '../routing/number.js';
+import { planAttempts, type Plan } from '../routing/plan.js';
+
+export interface PlannedDial {
+  /** The carriers of this Dial (several for `simultaneous`). */
+  readonly carriers: readonly { readonly carrier: string; readonly state: HealthState }[];
+  /** The data of the `EXEC Dial` the daemon would send: channels, `ring^progress`, options. */
+  readonly dial: string;
+}
+
+export interface PlannedOrder {
+  /** The share of calls that get this order: 1 but for `weighted`, whose first carrier is drawn per call. */
+  readonly share: number;
+  readonly dials: readonly PlannedDial[];
+}
+
+export interface PlanPreview {
+  readonly route: string | null;
+  readonly strategy: string;
+  readonly script: string;
+  readonly number: string | null;
+  readonly error: string | null;
+  /** The next call's Dials; for `weighted`, every order a call can get, with its share. */
+  readonly orders: readonly PlannedOrder[];
+  readonly skipped: readonly { carrier: string; state: HealthState; reason: string }[];
+  readonly failedOpen: boolean;
+  /** How the order was chosen: round robin's next start, weighted's draw. */
+  readonly note: string;
+}
+
+function dialsOf(plan: Plan, route: RouteEntry, number: string): PlannedDial[] {
+  const targets = plan.targets.slice(0, route.maxAttempts);
+  const dial = (cs: readonly CarrierConfig[]): string =>
+    buildDialData(cs.map((c) => buildChannel(c, number)), Math.max(...cs.map((c) => c.ringTimeout)), Math.max(...cs.map((c) => c.progressTimeout)), cs[0]?.dialOptions ?? '');
+  if (route.strategy === 'simultaneous') {
+    return targets.length === 0 ? [] : [{ carriers: targets.map((t) => ({ carrier: t.carrier.name, state: t.health })), dial: dial(targets.map((t) => t.carrier)) }];
+  }
+  return targets.map((t) => ({ carriers: [{ carrier: t.carrier.name, state: t.health }], dial: dial([t.carrier]) }));
+}
+
+/**
+ * `failover-agi plan`: what the next real call to this number would do, without placing it: the route chosen by
+ * script and number as a call chooses it, round robin's next start (read, not advanced), weighted's possible
+ * orders with their shares, and each Dial as it would be sent (timers and options). The call budget is not applied:
+ * it depends on the call's own arguments and on how long its earlier attempts take.
+ */
+export function previewPlan(
+  routing: ValidatedRouting,
+  health: HealthSnapshot,
+  ask: { readonly number: string; readonly route?: string | null; readonly script?: string | null },
+  nextRotation: (route: string) => number,
+): PlanPreview {
+  const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
+  const base = { script, orders: [], skipped: [], failedOpen: false, note: '' };
+  const route = ask.route ? (routing.routes.get(ask.route) ?? null) : findRoute(routing, script, ask.number);
+  if (!route) return { ...base, route: null, strategy: '', number: null, error: ask.route ? `no route named ${ask.route}` : `NOROUTE: no route for script ${script} and number ${ask.number}` };
+  const n = normalizeNumber(ask.number, route);
+  if (!n.ok) return { ...base, route: route.name, strategy: route.strategy, number: null, error: `INVALID: ${n.reason}` };
+  const rotation = route.strategy === 'round_robin' ? nextRotation(route.name) : 0;
+  const input = { route, carriers: routing.carriers, health };
+  if (route.strategy === 'weighted') {
+    const drawn = route.carriers.map((c) => routing.carriers.get(c)).filter((c): c is CarrierConfig => c !== undefined && c.enabled && c.weight > 0);
+    const total = drawn.reduce((s, c) => s + c.weight, 0);
+    let from = 0;
+    const orders = drawn.map((c) => {
+      // the middle of this carrier's slice of [0, 1): the draw that makes it first
+      const plan = planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total });
+      from += c.weight;
+      return { plan, share: c.weight / total };
+    });
+    const first = orders[0]?.plan ?? planAttempts({ ...input, rotation, random: 0 });
+    return {
+      ...base,
+      route: route.name,
+      strategy: route.strategy,
+      number: n.number,
+      error: null,
+      orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number) })),
+      skipped: first.skipped.map((s) => ({ carrier: s.carrier, state: s.health, reason: s.reason })),
+      failedOpen: first.failedOpen,
+      note: 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls',
+    };
+  }
+  const plan = planAttempts({ ...input, rotation, random: 0.5 });
+  return {
+    ...base,
+    route: route.name,
+    strategy: route.strategy,
+    number: n.number,
+    error: null,
+    orders: [{ share: 1, dials: dialsOf(plan, route, n.number) }],
+    skipped: plan.skipped.map((s) => ({ carrier: s.carrier, state: s.health, reason: s.reason })),
+    failedOpen: plan.failedOpen,
+    note: route.strategy === 'round_robin' ? `round_robin: the next call on this route is number ${rotation + 1} since start and begins at the carrier shown first` : '',
+  };
+}
