@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load.js';
@@ -158,6 +159,8 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`usage: failover-agi ${cmd} CARRIER${cmd === 'force-down' ? ' [--for 10m]' : ''}\n`);
         return 2;
       }
+      const me = userInfo();
+      const by = { user: me.username, uid: me.uid, ...(process.env['SUDO_USER'] ? { sudoUser: process.env['SUDO_USER'] } : {}) };
       let req: ControlRequest;
       if (cmd === 'force-down') {
         const d = option(rest, '--for');
@@ -166,8 +169,8 @@ async function main(argv: string[]): Promise<number> {
           process.stderr.write(`failover-agi: --for ${d}: use a duration like 90s, 10m or 1h\n`);
           return 2;
         }
-        req = { cmd, carrier, forMs };
-      } else req = { cmd, carrier };
+        req = { cmd, carrier, forMs, by };
+      } else req = { cmd, carrier, by };
       return control(rest, req, (d) => `${String(d)}\n`);
     }
     case 'migrate': {

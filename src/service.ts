@@ -11,7 +11,7 @@ import { createHealthMap, type HealthMap } from './health/health-map.js';
 import type { CarrierEvent } from './health/types.js';
 import type { Logger } from './log.js';
 import { loadAdminState, saveAdminState, type AdminState } from './ops/admin-state.js';
-import type { ControlRequest } from './ops/control-protocol.js';
+import { describeOperator, type ControlRequest, type Operator } from './ops/control-protocol.js';
 import { startControlServer } from './ops/control-server.js';
 import { startHttp } from './ops/http.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
@@ -69,7 +69,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const logs = logSink(log);
   // carrier events exist before the metrics do (the health map starts first); route them late-bound
   const eventSinks: RecordSink[] = [logs];
-  const onEvent = (e: CarrierEvent): void => {
+  // an operator action sees the events its own change makes: it signs them, or writes one when there is none
+  let eventWatch: ((e: CarrierEvent) => CarrierEvent) | null = null;
+  const onEvent = (event: CarrierEvent): void => {
+    const e = eventWatch ? eventWatch(event) : event;
     for (const s of eventSinks) s.carrierEvent(e);
   };
   const health = createHealthMap({
@@ -159,13 +162,31 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       log.error({ err: (err as Error).message, file: settings.control.stateFile }, 'could not save admin state: it will not survive a restart');
     }
   };
-  const hold = (carrier: string, next: AdminState[string] | null): string => {
+  /**
+   * An operator action: applied, persisted, and always one carrier event with source admin naming who did it and
+   * the command, also when the state does not change (drain of a drained carrier, force-down of a down one).
+   */
+  const hold = (carrier: string, next: AdminState[string] | null, command: string, by: Operator | undefined): string => {
     if (!d.routing().carriers.has(carrier)) throw new Error(`no carrier named ${carrier} (known: ${[...d.routing().carriers.keys()].join(', ')})`);
-    health.setAdmin(carrier, next);
+    const who = `${command} by ${describeOperator(by)}`;
+    const before = health.snapshot().get(carrier)?.state ?? 'unknown';
+    let changed = false;
+    eventWatch = (e) => {
+      if (e.carrier !== carrier || e.source !== 'admin') return e;
+      changed = true;
+      return e.reason.includes(who) ? e : { ...e, reason: `${e.reason} (${who})` };
+    };
+    try {
+      health.setAdmin(carrier, next ? { ...next, reason: who } : null);
+    } finally {
+      eventWatch = null;
+    }
     const { [carrier]: _old, ...rest } = admin;
-    admin = next ? { ...rest, [carrier]: next } : rest;
+    admin = next ? { ...rest, [carrier]: { ...next, reason: who } } : rest;
     persist();
     const h = health.snapshot().get(carrier);
+    log.info({ carrier, command, operator: describeOperator(by), state: h?.state }, 'operator action');
+    if (!changed) onEvent({ at: clock.now(), carrier, from: before, to: h?.state ?? before, source: 'admin', reason: `${who} (state unchanged)` });
     return `${carrier}: ${h?.state ?? 'unknown'} (${h?.reason ?? ''})`;
   };
   const handle = (req: ControlRequest): unknown => {
@@ -176,11 +197,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'plan':
         return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation);
       case 'drain':
-        return hold(req.carrier, { mode: 'drain', until: null, reason: 'failover-agi drain', at: now });
+        return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':
-        return hold(req.carrier, null);
-      case 'force-down':
-        return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: `failover-agi force-down${req.forMs ? ` --for ${Math.round(req.forMs / 1000)}s` : ''}`, at: now });
+        return hold(req.carrier, null, 'failover-agi enable', req.by);
+      case 'force-down': {
+        const command = `failover-agi force-down${req.forMs ? ` --for ${Math.round(req.forMs / 1000)}s` : ''}`;
+        return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: '', at: now }, command, req.by);
+      }
     }
   };
   let control: Awaited<ReturnType<typeof startControlServer>> | null = null;

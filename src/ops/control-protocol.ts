@@ -1,10 +1,38 @@
+/**
+ * Who asked, as the CLI tells it: its user and uid, and SUDO_USER when run through sudo. Only root and the ops group
+ * can open the socket at all (its mode is the access control); this names which of them it was, for the audit row.
+ */
+export interface Operator {
+  readonly user: string;
+  readonly uid: number;
+  readonly sudoUser?: string;
+}
+
+/** `alice (uid 1001)`, `root (uid 0, sudo from alice)`; `an unnamed client` when the request carried no name. */
+export function describeOperator(o: Operator | undefined): string {
+  if (!o) return 'an unnamed client';
+  return `${o.user} (uid ${o.uid}${o.sudoUser ? `, sudo from ${o.sudoUser}` : ''})`;
+}
+
 /** The CLI ↔ daemon protocol on the control socket: one JSON request line, one JSON response line. */
 export type ControlRequest =
   | { readonly cmd: 'status' }
   | { readonly cmd: 'plan'; readonly number: string; readonly route?: string; readonly script?: string }
-  | { readonly cmd: 'drain'; readonly carrier: string }
-  | { readonly cmd: 'enable'; readonly carrier: string }
-  | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null };
+  | { readonly cmd: 'drain'; readonly carrier: string; readonly by?: Operator }
+  | { readonly cmd: 'enable'; readonly carrier: string; readonly by?: Operator }
+  | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null; readonly by?: Operator };
+
+const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+function operatorOf(v: unknown): Operator | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const user = typeof o['user'] === 'string' && NAME.test(o['user']) ? o['user'] : null;
+  const uid = typeof o['uid'] === 'number' && Number.isSafeInteger(o['uid']) && o['uid'] >= 0 ? o['uid'] : null;
+  if (user === null || uid === null) return undefined;
+  const sudo = typeof o['sudoUser'] === 'string' && NAME.test(o['sudoUser']) ? o['sudoUser'] : undefined;
+  return sudo ? { user, uid, sudoUser: sudo } : { user, uid };
+}
 
 export type ControlResponse = { readonly ok: true; readonly data: unknown } | { readonly ok: false; readonly error: string };
 
@@ -32,13 +60,15 @@ export function parseControlRequest(line: string): ControlRequest | string {
     case 'enable': {
       const carrier = str('carrier');
       if (!carrier) return `${String(o['cmd'])} needs a carrier`;
-      return { cmd: o['cmd'], carrier };
+      const by = operatorOf(o['by']);
+      return by ? { cmd: o['cmd'], carrier, by } : { cmd: o['cmd'], carrier };
     }
     case 'force-down': {
       const carrier = str('carrier');
       if (!carrier) return 'force-down needs a carrier';
       const forMs = typeof o['forMs'] === 'number' && o['forMs'] > 0 ? o['forMs'] : null;
-      return { cmd: 'force-down', carrier, forMs };
+      const by = operatorOf(o['by']);
+      return by ? { cmd: 'force-down', carrier, forMs, by } : { cmd: 'force-down', carrier, forMs };
     }
     default:
       return `unknown command ${JSON.stringify(o['cmd'])}`;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,9 +14,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const NUM = '15552345678';
 
-function cli(args: string[], opts: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; out: string; err: string }> {
+function cli(args: string[], opts: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { ...opts, env: { PATH: process.env['PATH'] } });
+    const { env, ...ids } = opts;
+    const p = spawn(process.execPath, [CLI, ...args], { ...ids, env: { PATH: process.env['PATH'], ...env } });
     let out = '';
     let err = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -71,6 +73,19 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
     assert.equal(again.vars.get('FAILOVER_CARRIER'), 'primary');
     const events = d.lines.filter((l) => l['msg'] === 'carrier state change' && l['source'] === 'admin' && l['carrier'] === 'primary');
     assert.deepEqual(events.map((e) => e['to']), ['disabled', 'unknown']);
+  });
+
+  test('audit: every operator action is a carrier event naming who and the command, also when nothing changes', async () => {
+    const before = d.lines.length;
+    assert.equal((await cli(['drain', 'tertiary', '--socket', sock], { env: { SUDO_USER: 'alice' } })).code, 0);
+    assert.equal((await cli(['drain', 'tertiary', '--socket', sock])).code, 0);
+    assert.equal((await cli(['enable', 'tertiary', '--socket', sock])).code, 0);
+    const events = d.lines.slice(before).filter((l) => l['msg'] === 'carrier state change' && l['carrier'] === 'tertiary');
+    const me = userInfo();
+    assert.deepEqual(events.map((e) => [e['source'], e['from'], e['to']]), [['admin', 'unknown', 'disabled'], ['admin', 'disabled', 'disabled'], ['admin', 'disabled', 'unknown']]);
+    assert.match(String(events[0]?.['reason']), new RegExp(`failover-agi drain by ${me.username} \\(uid ${me.uid}, sudo from alice\\)`));
+    assert.match(String(events[1]?.['reason']), /failover-agi drain by \S+ \(uid \d+\) \(state unchanged\)$/);
+    assert.match(String(events[2]?.['reason']), /failover-agi enable by \S+ \(uid \d+\)/);
   });
 
   test('force-down --for: down, persisted to the state file; unknown carrier and bad duration refused', async () => {
