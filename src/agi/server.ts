@@ -10,6 +10,8 @@ export interface AgiServerOptions extends AgiChannelLimits {
   /** Source addresses allowed to connect; IPv4-mapped IPv6 forms match their IPv4 address. */
   readonly allowedPeers: readonly string[];
   readonly maxConnections: number;
+  /** Listen queue for connects not yet accepted: a dialer opens hundreds at once, and a full queue drops them. */
+  readonly listenBacklog: number;
   /** ms of silence before the kernel starts TCP keepalive probes on an accepted socket; 0 = no keepalive. */
   readonly keepAliveIdle: number;
   /** The key Asterisk must send as `?key=` in the AGI URL ('' = none asked). Resolved already, never logged. */
@@ -56,7 +58,7 @@ export class AgiServer {
   async listen(): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.opts.port, this.opts.host, () => {
+      this.server.listen({ port: this.opts.port, host: this.opts.host, backlog: this.opts.listenBacklog }, () => {
         this.server.off('error', reject);
         resolve();
       });

@@ -32,6 +32,11 @@ export const daemonSchema = {
     commandTimeout: { doc: 'ms to wait for the reply to any command except EXEC Dial.', format: 'whole', default: 10000 },
     maxHeaderBytes: { doc: 'Largest header block accepted; larger closes the connection.', format: 'whole', default: 16384 },
     maxLineBytes: { doc: 'Longest reply line accepted from Asterisk.', format: 'whole', default: 65536 },
+    listenBacklog: {
+      doc: 'Listen queue of the AGI port: connects the kernel holds until the daemon accepts them. A dialer opens hundreds at once and a full queue drops them (Asterisk: AGISTATUS=FAILURE, the static cascade). The kernel caps it at net.core.somaxconn (4096 on current kernels).',
+      format: 'whole',
+      default: 4096,
+    },
     maxConnections: { doc: 'Concurrent AGI connections accepted; more are closed at once (Asterisk then sees AGISTATUS=SUCCESS with no FAILOVER_STATUS and falls back).', format: 'whole', default: 20000 },
     keepAliveIdle: {
       doc: 'ms of silence on an AGI socket before TCP keepalive probes start (the kernel then gives up after its tcp_keepalive_probes x tcp_keepalive_intvl); 0 = off. A Dial is silent for the whole call: this is how a remote Asterisk that vanished is noticed.',
@@ -147,6 +152,7 @@ export interface DaemonSettings {
     commandTimeout: number;
     maxHeaderBytes: number;
     maxLineBytes: number;
+    listenBacklog: number;
     maxConnections: number;
     keepAliveIdle: number;
     maxCallDuration: number;
