@@ -12,6 +12,7 @@ import type { ControlRequest } from './ops/control-protocol.js';
 import { startControlServer } from './ops/control-server.js';
 import { startHttp } from './ops/http.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { buildStatus, previewPlan, type DaemonStatus } from './ops/status.js';
 
@@ -54,11 +55,13 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   await attemptLog?.start();
 
   const recent = new RecentStats();
+  const recentEvents = new RecentEvents();
   let metrics: Metrics | null = null;
   const logs = logSink(log);
   // carrier events exist before the metrics do (the health map starts first); route them late-bound
   const eventSinks: RecordSink[] = [logs];
   const onEvent = (e: CarrierEvent): void => {
+    recentEvents.add(e);
     for (const s of eventSinks) s.carrierEvent(e);
   };
   const health = createHealthMap({
@@ -128,6 +131,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       recent: (c) => recent.get(c, clock.now()),
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
+      events: recentEvents.list(),
     });
   };
 
