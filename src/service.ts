@@ -15,6 +15,7 @@ import { describeOperator, type ControlRequest, type Operator } from './ops/cont
 import { startControlServer } from './ops/control-server.js';
 import { startHttp } from './ops/http.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
 import { buildStatus, type DaemonStatus } from './ops/status.js';
@@ -65,6 +66,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   await attemptLog?.start();
 
   const recent = new RecentStats();
+  const recentEvents = new RecentEvents();
   let metrics: Metrics | null = null;
   const logs = logSink(log);
   // carrier events exist before the metrics do (the health map starts first); route them late-bound
@@ -73,6 +75,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   let eventWatch: ((e: CarrierEvent) => CarrierEvent) | null = null;
   const onEvent = (event: CarrierEvent): void => {
     const e = eventWatch ? eventWatch(event) : event;
+    recentEvents.add(e);
     for (const s of eventSinks) s.carrierEvent(e);
   };
   const health = createHealthMap({
@@ -150,6 +153,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       recent: (c) => recent.get(c, clock.now()),
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
+      events: recentEvents.list(),
     });
   };
 

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
 import type { DaemonStatus } from './status.js';
+import { renderStatusPage } from './status-page.js';
 
 export interface HttpDeps {
   readonly host: string;
@@ -11,12 +12,15 @@ export interface HttpDeps {
   readonly log: Logger;
 }
 
-/** /metrics (Prometheus text), /healthz (process up; AMI and DB state), /status (JSON). Bound to localhost by default. */
+// the page runs no script and loads nothing: the browser is told so, a second wall behind the escaping
+const PAGE_HEADERS = { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", 'x-content-type-options': 'nosniff' };
+
+/** / (the status page, HTML), /metrics (Prometheus text), /healthz (process up; AMI and DB state), /status (JSON). Bound to localhost by default. */
 export async function startHttp(d: HttpDeps): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
-    const send = (code: number, type: string, body: string): void => {
-      res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+    const send = (code: number, type: string, body: string, extra: Record<string, string> = {}): void => {
+      res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', ...extra });
       res.end(body);
     };
     if (req.method !== 'GET') return send(405, 'text/plain', 'GET only\n');
@@ -37,8 +41,9 @@ export async function startHttp(d: HttpDeps): Promise<{ server: Server; port: nu
       };
       return send(200, 'application/json', `${JSON.stringify(body)}\n`);
     }
+    if (url === '/') return send(200, 'text/html; charset=utf-8', renderStatusPage(d.status()), PAGE_HEADERS);
     if (url === '/status') return send(200, 'application/json', `${JSON.stringify(d.status(), null, 2)}\n`);
-    send(404, 'text/plain', 'try /metrics, /healthz or /status\n');
+    send(404, 'text/plain', 'try /, /metrics, /healthz or /status\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,5 @@
 import type { ValidatedRouting } from '../config/carriers.js';
-import type { HealthSnapshot, HealthState } from '../health/types.js';
+import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
 export interface CarrierStatus {
@@ -20,6 +20,8 @@ export interface DaemonStatus {
   readonly routes: readonly { name: string; script: string; strategy: string; carriers: readonly string[]; maxAttempts: number; whenAllDown: string }[];
   readonly ami: { readonly enabled: boolean; readonly connected: boolean; readonly lastEventAt: number | null };
   readonly db: { readonly configured: boolean; readonly connected: boolean; readonly queued: number; readonly spoolBytes: number };
+  /** The last carrier state changes, newest first (a bounded ring: see recent-events.ts). */
+  readonly events: readonly CarrierEvent[];
 }
 
 export interface StatusInput {
@@ -31,6 +33,7 @@ export interface StatusInput {
   readonly recent: (carrier: string) => CarrierRecentStats;
   readonly ami: DaemonStatus['ami'];
   readonly db: DaemonStatus['db'];
+  readonly events?: readonly CarrierEvent[];
 }
 
 export function buildStatus(i: StatusInput): DaemonStatus {
@@ -45,5 +48,6 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
     db: i.db,
+    events: i.events ?? [],
   };
 }
