@@ -117,7 +117,13 @@ export class RecordStore implements AttemptLog {
     this.syncTimer = setInterval(() => this.syncSpools(), Math.max(10, this.o.store.fsyncMs));
     this.syncTimer.unref();
     // a journal left behind means the last run was killed: its records join the spool (replay skips rows already in)
-    const recovered = this.spool.absorb(this.journal);
+    let recovered = 0;
+    try {
+      recovered = this.spool.absorb(this.journal);
+    } catch (err) {
+      // a full or broken disk must not keep the daemon (and its AGI port) down: the journal stays for the next start
+      this.o.log.error({ err: (err as Error).message, file: this.journal.path }, 'attempt log: journal of a killed run could not be recovered now; it is kept for the next start');
+    }
     if (recovered > 0) this.o.log.warn({ records: recovered }, 'attempt log: journal of a killed run recovered into the spool');
     if (this.o.db.host === '') {
       this.state = 'none';
