@@ -10,11 +10,11 @@ SELECT a.uniqueid,
                        CONCAT(a.carrier, ':', IF(a.verdict = 'skipped', 'skipped', COALESCE(a.sip_code, a.dialstatus))))
                     ORDER BY a.attempt SEPARATOR ' > ') AS tried
 FROM carrier_attempt a
-JOIN (SELECT DISTINCT server_id, uniqueid
+JOIN (SELECT DISTINCT server_id, uniqueid, run_id
         FROM carrier_attempt
        WHERE verdict = 'exhausted'
          AND started_at >= COALESCE(@fa_until, UTC_TIMESTAMP(3)) - INTERVAL 1 HOUR
          AND started_at <  COALESCE(@fa_until, UTC_TIMESTAMP(3))) x
-  ON x.server_id = a.server_id AND x.uniqueid = a.uniqueid
-GROUP BY a.server_id, a.uniqueid
+  ON x.server_id = a.server_id AND x.uniqueid = a.uniqueid AND x.run_id = a.run_id
+GROUP BY a.server_id, a.uniqueid, a.run_id
 ORDER BY started_at, a.uniqueid;

@@ -12,6 +12,6 @@ SELECT uniqueid,
 FROM carrier_dial
 WHERE started_at >= COALESCE(@fa_until, UTC_TIMESTAMP(3)) - INTERVAL 1 HOUR
   AND started_at <  COALESCE(@fa_until, UTC_TIMESTAMP(3))
-GROUP BY server_id, uniqueid
+GROUP BY server_id, uniqueid, run_id
 HAVING COUNT(*) > 1
 ORDER BY started_at, uniqueid;

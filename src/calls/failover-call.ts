@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AgiChannel } from '../agi/channel.js';
 import { AgiInterruptedError } from '../agi/errors.js';
 import type { AgiRequest } from '../agi/request.js';
@@ -83,7 +84,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   // one child logger per call, made once: every line of the call carries its uniqueid
   const log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
   const rec = new CallRecorder(
-    { uniqueid: req.uniqueid, serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '' },
+    { uniqueid: req.uniqueid, runId: randomUUID(), serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '' },
     ctx.sink,
     log,
   );

@@ -7,7 +7,13 @@ export type AttemptVerdict = 'answered' | 'stop' | 'next' | 'skipped' | 'exhaust
 /** One row per Dial, per skipped carrier, or per refused call: what ops query to learn what happened. */
 export interface AttemptRecord {
   readonly uniqueid: string;
-  /** 1-based sequence within the call; skips and refusals are numbered too, so (uniqueid, attempt) is unique. */
+  /**
+   * One AGI run of the call, drawn when the run starts: two runs on one channel share uniqueid (a dialplan that
+   * calls the daemon twice, a retry context), so (serverId, uniqueid, runId, attempt) is what makes a row unique.
+   * Absent in records spooled by a version before it (they are stored with run_id '').
+   */
+  readonly runId?: string;
+  /** 1-based sequence within the call; skips and refusals are numbered too, so (uniqueid, runId, attempt) is unique. */
   readonly attempt: number;
   readonly serverId: string;
   readonly route: string;

@@ -1,13 +1,13 @@
 import type { ExplainRow } from '../store/explain-query.js';
 import { formatTable } from './cli-format.js';
 
-/** A call is the rows of one (dialer, uniqueid) run of attempts: attempt 1 starts a new one. */
+/** A call is the rows of one AGI run: (dialer, uniqueid, run); a second AGI run on the same channel is a call of its own. */
 function calls(rows: readonly ExplainRow[]): ExplainRow[][] {
   const out: ExplainRow[][] = [];
   for (const r of rows) {
     const last = out[out.length - 1];
     const prev = last?.[last.length - 1];
-    if (!last || !prev || r.attempt <= prev.attempt || r.uniqueid !== prev.uniqueid || r.serverId !== prev.serverId) out.push([r]);
+    if (!last || !prev || r.uniqueid !== prev.uniqueid || r.serverId !== prev.serverId || r.runId !== prev.runId || (r.runId === '' && r.attempt <= prev.attempt)) out.push([r]);
     else last.push(r);
   }
   return out;

@@ -8,7 +8,8 @@ export interface MetricSources {
   activeCalls(): number;
   health(): HealthSnapshot;
   routes(): Iterable<{ readonly name: string; readonly carriers: readonly string[] }>;
-  store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean } | null;
+  /** dropped: records the attempt log could keep nowhere, by reason (src/store's RecordStore reports it). */
+  store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean; dropped?: Readonly<Record<string, number>> } | null;
   /** null when AMI is off (ami.enabled false): then "disconnected" is no alarm. */
   ami?(): { connected: boolean; lastEventAt: number | null } | null;
   now(): number;
@@ -88,6 +89,17 @@ export function createMetrics(src: MetricSources): Metrics {
   new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });
   new client.Gauge({ name: `${p}attempt_log_spool_bytes`, help: 'Bytes in the on-disk spool', registers: [registry], collect() { this.set(src.store?.()?.spoolBytes ?? 0); } });
   new client.Gauge({ name: `${p}attempt_log_write_errors`, help: 'Failed database writes since start (records went to the spool)', registers: [registry], collect() { this.set(src.store?.()?.writeErrors ?? 0); } });
+  new client.Counter({
+    name: `${p}records_dropped_total`,
+    help: 'Attempt records and carrier events never stored: disk (memory full while neither the database nor the spool takes them), refused (the database refused the row), unreadable (a spool line cut short by a crash)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const dropped = src.store?.()?.dropped;
+      this.reset();
+      for (const [reason, n] of Object.entries(dropped ?? {})) this.inc({ reason }, n);
+    },
+  });
   new client.Gauge({ name: `${p}db_connected`, help: '1 when the attempt-log database answers', registers: [registry], collect() { this.set(src.store?.()?.dbConnected ? 1 : 0); } });
   new client.Gauge({ name: `${p}ami_enabled`, help: '1 when carrier health follows AMI (ami.enabled)', registers: [registry], collect() { this.set(src.ami?.() ? 1 : 0); } });
   new client.Gauge({ name: `${p}ami_connected`, help: '1 when logged in to AMI (always 0 with ami.enabled false: see ami_enabled)', registers: [registry], collect() { this.set(src.ami?.()?.connected ? 1 : 0); } });

@@ -5,6 +5,8 @@ import { poolOptions, type DbSettings } from './db-config.js';
 export interface ExplainRow {
   readonly serverId: string;
   readonly uniqueid: string;
+  /** One AGI run of the call ('' for rows written before schema 3). */
+  readonly runId: string;
   readonly attempt: number;
   readonly route: string;
   readonly strategy: string;
@@ -27,7 +29,7 @@ export interface ExplainRow {
 
 export type ExplainKey = { readonly uniqueid: string } | { readonly leadId: number };
 
-const COLUMNS = `server_id AS serverId, uniqueid, attempt, route, strategy, carrier, dial_string AS dialString,
+const COLUMNS = `server_id AS serverId, uniqueid, run_id AS runId, attempt, route, strategy, carrier, dial_string AS dialString,
   number_dialed AS number, lead_id AS leadId, campaign, started_at AS startedAt, ring_ms AS ringMs, talk_ms AS talkMs,
   dialstatus AS dialStatus, cause, sip_code AS sipCode, sip_reason AS sipReason, verdict, reason, health_state AS healthState`;
 

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import type { AttemptLog } from '../service.js';
 import { poolOptions, type DbSettings } from './db-config.js';
 import { checkSchema, SchemaError } from './migrate.js';
-import { ATTEMPT_COLUMNS, attemptRow, EVENT_COLUMNS, eventRow, type StoreItem, type Truncation } from './rows.js';
+import { ATTEMPT_COLUMNS, attemptRow, EVENT_COLUMNS, eventRow, type OutOfRange, type StoreItem, type Truncation } from './rows.js';
 import { Spool } from './spool.js';
 
 export interface RecordStoreOptions {
@@ -30,13 +30,37 @@ export interface RecordStoreStats {
   writeErrors: number;
   truncated: number;
   dbConnected: boolean;
+  /** Records that could not be kept, by why (see DropReason): what failover_agi_records_dropped_total counts. */
+  dropped: Record<DropReason, number>;
 }
+
+/**
+ * disk: memory full (store.queueLimit) while neither the database nor the spool takes records;
+ * refused: the database refused the row itself (a value no column can hold), so retrying could never succeed;
+ * unreadable: a spool line cut short by a crash mid-write.
+ */
+export type DropReason = 'disk' | 'refused' | 'unreadable';
+
+interface CallbackConnection {
+  query(sql: string, cb: (err: Error | null) => void): void;
+}
+const STRICT_SQL_MODE = "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))";
+
+/** ms the store leaves the disk alone after it refused a write: a broken disk costs the call path nothing. */
+const DISK_RETRY_MS = 1000;
+/** MariaDB/MySQL errors about a row's data (SQLSTATE class 22, NOT NULL): the same row would fail every time. */
+const isDataError = (err: unknown): boolean => {
+  const e = err as { sqlState?: string; errno?: number };
+  return typeof e.sqlState === 'string' && (e.sqlState.startsWith('22') || e.errno === 1048 || e.errno === 1265 || e.errno === 1366);
+};
 
 type State = 'none' | 'up' | 'down' | 'replaying';
 
 /**
  * The attempt log writer. The call path only enqueues (never awaits); batches go to MySQL as multi-row
- * INSERT IGNOREs, or to the spool while the database is away, and the spool is replayed in order when it is back.
+ * INSERTs (a row whose key is already in is skipped, ON DUPLICATE KEY, so nothing is doubled and no error is hidden),
+ * or to the spool while the database is away; the spool is replayed in bounded batches when it is back. Memory
+ * is bounded by store.queueLimit (+ one batch); what can be kept nowhere is dropped, counted and logged.
  */
 export class RecordStore implements AttemptLog {
   private queue: StoreItem[] = [];
@@ -57,7 +81,15 @@ export class RecordStore implements AttemptLog {
   private closed = false;
   private spoolWarned = false;
   private lastSpoolError = 0;
-  private readonly s: RecordStoreStats = { queued: 0, spoolBytes: 0, spooledRecords: 0, written: 0, replayed: 0, writeErrors: 0, truncated: 0, dbConnected: false };
+  private replaying: Promise<void> | null = null;
+  /** Until then the disk is not asked again (it refused a write). */
+  private diskRetryAt = 0;
+  private lastDropLog = 0;
+  private droppedSinceLog = 0;
+  private readonly s: RecordStoreStats = {
+    queued: 0, spoolBytes: 0, spooledRecords: 0, written: 0, replayed: 0, writeErrors: 0, truncated: 0, dbConnected: false,
+    dropped: { disk: 0, refused: 0, unreadable: 0 },
+  };
 
   constructor(private readonly o: RecordStoreOptions) {
     this.spool = new Spool(o.store.spoolDir, 'spool.jsonl');
@@ -78,14 +110,20 @@ export class RecordStore implements AttemptLog {
   }
 
   stats(): RecordStoreStats {
-    return { ...this.s, queued: this.queue.length, spoolBytes: this.spool.size, dbConnected: this.state === 'up' };
+    return { ...this.s, dropped: { ...this.s.dropped }, queued: this.queue.length, spoolBytes: this.spool.size, dbConnected: this.state === 'up' };
   }
 
   async start(): Promise<void> {
     this.syncTimer = setInterval(() => this.syncSpools(), Math.max(10, this.o.store.fsyncMs));
     this.syncTimer.unref();
     // a journal left behind means the last run was killed: its records join the spool (replay skips rows already in)
-    const recovered = this.spool.absorb(this.journal);
+    let recovered = 0;
+    try {
+      recovered = this.spool.absorb(this.journal);
+    } catch (err) {
+      // a full or broken disk must not keep the daemon (and its AGI port) down: the journal stays for the next start
+      this.o.log.error({ err: (err as Error).message, file: this.journal.path }, 'attempt log: journal of a killed run could not be recovered now; it is kept for the next start');
+    }
     if (recovered > 0) this.o.log.warn({ records: recovered }, 'attempt log: journal of a killed run recovered into the spool');
     if (this.o.db.host === '') {
       this.state = 'none';
@@ -95,6 +133,13 @@ export class RecordStore implements AttemptLog {
       return;
     }
     this.pool = mysql.createPool(poolOptions(this.o.db));
+    // strict on every connection, whatever the server's default: a value that does not fit is an error, never clamped
+    // (the event hands over the callback-style connection, whatever the typings say)
+    this.pool.on('connection', (conn) => {
+      (conn as unknown as CallbackConnection).query(STRICT_SQL_MODE, (err) => {
+        if (err) this.o.log.warn({ err: err.message }, 'attempt log: could not set a strict sql_mode');
+      });
+    });
     try {
       await checkSchema(this.pool, this.o.db.database);
     } catch (err) {
@@ -109,14 +154,27 @@ export class RecordStore implements AttemptLog {
     this.schemaChecked = true;
     this.state = 'up';
     this.o.log.info({ host: this.o.db.host, database: this.o.db.database }, 'attempt log: database connected');
-    if (this.spool.hasPending()) await this.replay();
+    // the replay runs beside the calls: a big spool must never hold the AGI port shut
+    if (this.spool.hasPending()) void this.startReplay();
+  }
+
+  /** Resolves when no spool replay is running (tests, benchmarks). */
+  async replayed(): Promise<void> {
+    while (this.replaying) await this.replaying;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const t of [this.flushTimer, this.probeTimer, this.syncTimer]) if (t) clearTimeout(t);
     await this.flushing;
+    await this.replaying;
     await this.flushAll();
+    if (this.queue.length > 0) {
+      // neither the database nor the disk took them, and the process is going
+      this.drop(this.queue.length, 'disk');
+      this.queue = [];
+      this.logDrops(true);
+    }
     this.spool.close();
     this.jsonl.close();
     this.journal.close();
@@ -128,19 +186,25 @@ export class RecordStore implements AttemptLog {
   async flushAll(): Promise<void> {
     while (this.queue.length > 0) {
       await this.flushing;
+      const taken = this.s.written + this.s.spooledRecords + this.s.dropped.refused;
       await this.flush();
+      // nothing taken (the disk refuses and the database is away): stop rather than spin
+      if (this.s.written + this.s.spooledRecords + this.s.dropped.refused === taken) return;
     }
   }
 
+  /**
+   * The call path: O(1) whatever the database and the disk do. At most one batch (store.flushRows) is written to
+   * disk here, when memory is full, and not at all for a second after the disk refused a write.
+   */
   private enqueue(item: StoreItem): void {
-    if (this.noDatabase && this.queue.length === 0 && this.toFile(this.jsonl, [item], false)) return;
+    if (this.noDatabase && this.queue.length === 0 && this.diskReady() && this.toFile(this.jsonl, [item])) return;
     if (!this.noDatabase) this.toJournal(item);
-    this.queue.push(item);
-    if (this.queue.length >= this.o.store.queueLimit) {
-      // memory is bounded: past the limit records go straight to disk
-      this.toSpool(this.queue.splice(0), 'queue limit reached');
+    if (this.queue.length >= this.o.store.queueLimit && !this.spillOldest()) {
+      this.drop(1, 'disk');
       return;
     }
+    this.queue.push(item);
     if (this.closed) return;
     if (this.queue.length >= this.o.store.flushRows) this.schedule(0);
     else if (!this.flushTimer) this.schedule(this.o.store.flushMs);
@@ -166,33 +230,68 @@ export class RecordStore implements AttemptLog {
     return p;
   }
 
+  /** Memory is full: the oldest batch goes to disk (the spool, or the JSONL file without a database). */
+  private spillOldest(): boolean {
+    if (!this.diskReady()) return false;
+    const batch = this.queue.slice(0, this.o.store.flushRows);
+    const kept = this.noDatabase ? this.toFile(this.jsonl, batch) : this.toSpool(batch, 'queue limit reached');
+    if (kept) this.queue.splice(0, batch.length);
+    return kept;
+  }
+
+  private diskReady(): boolean {
+    return this.clock.now() >= this.diskRetryAt;
+  }
+
+  private drop(n: number, why: DropReason): void {
+    this.s.dropped[why] += n;
+    this.droppedSinceLog += n;
+    this.logDrops(false);
+  }
+
+  private logDrops(now: boolean): void {
+    const t = this.clock.now();
+    if (this.droppedSinceLog === 0 || (!now && t - this.lastDropLog < 10_000)) return;
+    this.lastDropLog = t;
+    this.o.log.error(
+      { records: this.droppedSinceLog, dropped: { ...this.s.dropped }, queued: this.queue.length, queueLimit: this.o.store.queueLimit, file: this.spool.path },
+      'attempt log: RECORDS DROPPED: memory is full and neither the database nor the spool takes records',
+    );
+    this.droppedSinceLog = 0;
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.o.store.flushRows);
       let kept = true;
-      if (this.state === 'none') kept = this.toFile(this.jsonl, batch);
-      else if (this.state !== 'up') kept = this.toSpool(batch, 'database down');
+      if (this.state === 'none') kept = this.diskReady() && this.toFile(this.jsonl, batch);
+      else if (this.state !== 'up') kept = this.diskReady() && this.toSpool(batch, 'database down');
       else {
         try {
           await this.insert(batch);
           this.s.written += batch.length;
         } catch (err) {
           this.s.writeErrors++;
-          kept = this.toSpool(batch, 'write failed');
+          kept = this.diskReady() && this.toSpool(batch, 'write failed');
           this.goDown(err);
         }
       }
       if (!kept) {
-        // the disk refused: the batch is back in the queue; try again in a second rather than spin
-        if (!this.closed) this.schedule(1000);
+        // the disk refused: the batch goes back to the front (concat: no argument-count limit); retry in a second
+        this.queue = batch.concat(this.queue);
+        if (!this.closed) this.schedule(DISK_RETRY_MS);
         return;
       }
     }
+    this.logDrops(true);
     // nothing queued, nothing in flight: every journaled record is in the database or the spool
     this.truncateJournal();
+    // records spooled while the database was up (memory full under a slow database) go in once it keeps up
+    if (this.state === 'up' && !this.closed && this.spool.hasPending()) setImmediate(() => void this.startReplay());
   }
 
   private toJournal(item: StoreItem): void {
+    if (!this.diskReady()) return;
     try {
       this.journal.append([item]);
     } catch (err) {
@@ -213,40 +312,87 @@ export class RecordStore implements AttemptLog {
   }
 
   private async insert(batch: readonly StoreItem[]): Promise<void> {
-    const pool = this.pool;
-    if (!pool) throw new Error('no pool');
     const truncated: { item: StoreItem; cuts: Truncation[] }[] = [];
-    const attempts: unknown[][] = [];
-    const events: unknown[][] = [];
+    const unfit: { item: StoreItem; fields: OutOfRange[] }[] = [];
+    const attempts: { item: StoreItem; row: unknown[] }[] = [];
+    const events: { item: StoreItem; row: unknown[] }[] = [];
     for (const item of batch) {
       const cuts: Truncation[] = [];
-      if (item.t === 'a') attempts.push(attemptRow(item.r, cuts));
-      else events.push(eventRow(item.r, cuts));
+      const out: OutOfRange[] = [];
+      if (item.t === 'a') {
+        const row = attemptRow(item.r, cuts, out);
+        if (row) attempts.push({ item, row });
+        else this.refuse(item, `attempt ${item.r.attempt} does not fit the attempt column`);
+      } else events.push({ item, row: eventRow(item.r, cuts) });
       if (cuts.length) truncated.push({ item, cuts });
+      if (out.length) unfit.push({ item, fields: out });
     }
-    // INSERT IGNORE: a replayed row whose key exists is skipped, so nothing is ever doubled
-    if (attempts.length) await pool.query({ sql: `INSERT IGNORE INTO carrier_attempt (${ATTEMPT_COLUMNS.join(',')}) VALUES ?`, timeout: 10000 }, [attempts]);
-    if (events.length) await pool.query({ sql: `INSERT IGNORE INTO carrier_event (${EVENT_COLUMNS.join(',')}) VALUES ?`, timeout: 10000 }, [events]);
+    await this.insertRows('carrier_attempt', ATTEMPT_COLUMNS, attempts);
+    await this.insertRows('carrier_event', EVENT_COLUMNS, events);
     for (const t of truncated) {
       this.s.truncated++;
-      const id = t.item.t === 'a' ? { uniqueid: t.item.r.uniqueid, attempt: t.item.r.attempt } : { carrier: t.item.r.carrier };
-      this.o.log.warn({ ...id, fields: t.cuts }, 'attempt log: over-long field stored truncated');
+      this.o.log.warn({ ...idOf(t.item), fields: t.cuts }, 'attempt log: over-long field stored truncated');
+    }
+    for (const u of unfit) this.o.log.warn({ ...idOf(u.item), fields: u.fields }, 'attempt log: value out of its column range stored as NULL');
+  }
+
+  /**
+   * One multi-row INSERT; a row whose key is already in is skipped (ON DUPLICATE KEY UPDATE id = id), so replays
+   * never double a row, and every other problem stays an error. A data error (a row no column can hold) would
+   * fail the batch on every replay: the rows are then written one by one and the bad one is refused and logged.
+   */
+  private async insertRows(table: string, columns: readonly string[], rows: readonly { item: StoreItem; row: unknown[] }[]): Promise<void> {
+    const pool = this.pool;
+    if (!pool) throw new Error('no pool');
+    if (rows.length === 0) return;
+    const sql = `INSERT INTO ${table} (${columns.join(',')}) VALUES ? ON DUPLICATE KEY UPDATE id = id`;
+    try {
+      await this.checkedQuery(pool, sql, rows.map((r) => r.row), table);
+      return;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+    }
+    for (const r of rows) {
+      try {
+        await this.checkedQuery(pool, sql, [r.row], table);
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        this.refuse(r.item, (err as Error).message);
+      }
     }
   }
 
-  /** Appends to a file; on a disk error the records go back to the front of the queue. */
-  private toFile(file: Spool, items: StoreItem[], requeue = true): boolean {
+  private async checkedQuery(pool: mysql.Pool, sql: string, rows: unknown[][], table: string): Promise<void> {
+    const [res] = await pool.query({ sql, timeout: 10000 }, [rows]);
+    const warnings = (res as { warningStatus?: number }).warningStatus ?? 0;
+    if (warnings > 0) this.o.log.warn({ table, rows: rows.length, warnings }, 'attempt log: the database reported warnings on an insert (is sql_mode strict?)');
+  }
+
+  private refuse(item: StoreItem, why: string): void {
+    this.s.dropped.refused++;
+    this.o.log.error({ ...idOf(item), err: why, record: item.r }, 'attempt log: record refused by the database, not stored (its values are in this line)');
+  }
+
+  /** Appends to a file; on a disk error the caller keeps the records, and the disk is left alone for a second. */
+  private toFile(file: Spool, items: readonly StoreItem[]): boolean {
     try {
       file.append(items);
       return true;
     } catch (err) {
-      this.o.log.error({ err: (err as Error).message, file: file.path, records: items.length }, 'attempt log: file write failed, records kept in memory');
-      if (requeue) this.queue.unshift(...items);
+      this.diskRetryAt = this.clock.now() + DISK_RETRY_MS;
+      const now = this.clock.now();
+      if (now - this.lastSpoolError > 10_000) {
+        this.lastSpoolError = now;
+        this.o.log.error(
+          { err: (err as Error).message, file: file.path, records: items.length, queued: this.queue.length, queueLimit: this.o.store.queueLimit },
+          'attempt log: file write failed, records kept in memory up to store.queueLimit',
+        );
+      }
       return false;
     }
   }
 
-  private toSpool(items: StoreItem[], why: string): boolean {
+  private toSpool(items: readonly StoreItem[], why: string): boolean {
     if (items.length === 0) return true;
     if (!this.toFile(this.spool, items)) return false;
     this.s.spooledRecords += items.length;
@@ -290,33 +436,61 @@ export class RecordStore implements AttemptLog {
         return;
       }
       this.schemaChecked = true;
-      await this.replay();
+      await this.startReplay();
     }, this.o.probeMs ?? 1000);
     this.probeTimer.unref();
   }
 
-  /** Replays the spool in order until it is empty; new records keep going to the spool meanwhile, then writes go direct. */
+  private startReplay(): Promise<void> {
+    if (!this.replaying) {
+      const p = this.replay().finally(() => {
+        if (this.replaying === p) this.replaying = null;
+      });
+      this.replaying = p;
+    }
+    return this.replaying;
+  }
+
+  /**
+   * Replays the spool in batches of store.flushRows, read in bounded chunks (flat memory whatever its size), until it
+   * is empty; new records keep going to the spool meanwhile, then writes go direct. A failure or a shutdown leaves
+   * the rest for later, resumed from the last batch the database took.
+   */
   private async replay(): Promise<void> {
     this.state = 'replaying';
     let total = 0;
-    for (;;) {
-      await this.flushing;
-      const { items, bad } = this.spool.takeForReplay();
-      if (bad) this.o.log.warn({ lines: bad }, 'attempt log: unreadable spool lines skipped (cut short by a crash)');
-      try {
-        for (let i = 0; i < items.length; i += this.o.store.flushRows) {
-          await this.insert(items.slice(i, i + this.o.store.flushRows));
+    let bad = 0;
+    try {
+      for (;;) {
+        await this.flushing;
+        if (!this.spool.openReplay()) break;
+        for (;;) {
+          if (this.closed) {
+            this.spool.pauseReplay();
+            this.state = 'up';
+            return;
+          }
+          const b = this.spool.readReplay(this.o.store.flushRows);
+          bad += b.bad;
+          if (b.items.length) await this.insert(b.items);
+          total += b.items.length;
+          this.s.replayed += b.items.length;
+          if (b.last) break;
+          this.spool.replayedTo(b.end);
         }
-      } catch (err) {
-        this.s.writeErrors++;
-        this.state = 'up';
-        this.goDown(err);
-        return;
+        this.spool.doneReplay();
       }
-      total += items.length;
-      this.s.replayed += items.length;
-      this.spool.doneReplay();
-      if (!this.spool.hasPending()) break;
+    } catch (err) {
+      this.spool.pauseReplay();
+      this.s.writeErrors++;
+      this.state = 'up';
+      this.goDown(err);
+      return;
+    } finally {
+      if (bad) {
+        this.s.dropped.unreadable += bad;
+        this.o.log.warn({ lines: bad }, 'attempt log: unreadable spool lines skipped (cut short by a crash)');
+      }
     }
     this.state = 'up';
     this.o.log.info({ replayed: total }, 'attempt log: database back, spool replayed');
@@ -333,6 +507,9 @@ export class RecordStore implements AttemptLog {
     }
   }
 }
+
+const idOf = (item: StoreItem): Record<string, unknown> =>
+  item.t === 'a' ? { uniqueid: item.r.uniqueid, runId: item.r.runId, attempt: item.r.attempt } : { carrier: item.r.carrier };
 
 export function createRecordStore(o: RecordStoreOptions): RecordStore {
   return new RecordStore(o);

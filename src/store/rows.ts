@@ -12,14 +12,23 @@ export type StoreItem = { readonly t: 'a'; readonly r: AttemptRecord } | { reado
 
 /** Column sizes of sql/migrations (characters), so an over-long value is cut, never rejected. */
 const ATTEMPT_LIMITS = {
-  serverId: 64, uniqueid: 32, route: 64, strategy: 16, carrier: 255, dialString: 512, number: 32, callerCode: 30,
+  serverId: 64, uniqueid: 32, runId: 36, route: 64, strategy: 16, carrier: 255, dialString: 512, number: 32, callerCode: 30,
   campaign: 64, dialStatus: 16, sipReason: 64, reason: 255, healthState: 16,
 } as const;
 const EVENT_LIMITS = { serverId: 64, carrier: 64, from: 16, to: 16, reason: 255 } as const;
 
+const SMALLINT_UNSIGNED = 65535;
+const INT_UNSIGNED = 4294967295;
+
 export interface Truncation {
   readonly field: string;
   readonly length: number;
+}
+
+/** A number its column cannot hold: stored as NULL (the log line carries the value), never clamped. */
+export interface OutOfRange {
+  readonly field: string;
+  readonly value: number | string;
 }
 
 function cut<T extends object>(rec: T, limits: Record<string, number>, out: Truncation[]): T {
@@ -35,19 +44,35 @@ function cut<T extends object>(rec: T, limits: Record<string, number>, out: Trun
   return copy ?? rec;
 }
 
-const clampInt = (n: number | null, max: number): number | null => (n === null || !Number.isFinite(n) ? null : Math.max(0, Math.min(Math.round(n), max)));
+/** An unsigned integer column's value, or null when it does not fit (reported in out). Fractions round. */
+export function fitUnsigned(field: string, n: number | null | undefined, max: number, out: OutOfRange[]): number | null {
+  if (n === null || n === undefined) return null;
+  const v = typeof n === 'number' && Number.isFinite(n) ? Math.round(n) : NaN;
+  if (Number.isNaN(v) || v < 0 || v > max || !Number.isSafeInteger(v)) {
+    out.push({ field, value: typeof n === 'number' && Number.isFinite(n) ? n : String(n) });
+    return null;
+  }
+  return v;
+}
 
 export const ATTEMPT_COLUMNS = [
-  'server_id', 'uniqueid', 'attempt', 'route', 'strategy', 'carrier', 'dial_string', 'number_dialed', 'caller_code', 'lead_id', 'campaign',
+  'server_id', 'uniqueid', 'run_id', 'attempt', 'route', 'strategy', 'carrier', 'dial_string', 'number_dialed', 'caller_code', 'lead_id', 'campaign',
   'started_at', 'answered_at', 'ended_at', 'ring_ms', 'talk_ms', 'dialstatus', 'cause', 'sip_code', 'sip_reason', 'verdict', 'reason', 'health_state',
 ] as const;
 
-export function attemptRow(raw: AttemptRecord, truncated: Truncation[]): unknown[] {
+/**
+ * The row of one attempt record, or null when it cannot be stored at all (its attempt number, part of the key,
+ * does not fit). Nullable numbers that do not fit become NULL and are listed in outOfRange.
+ */
+export function attemptRow(raw: AttemptRecord, truncated: Truncation[], outOfRange: OutOfRange[] = []): unknown[] | null {
   const r = cut(raw, ATTEMPT_LIMITS, truncated);
+  const attempt = fitUnsigned('attempt', r.attempt, SMALLINT_UNSIGNED, outOfRange);
+  if (attempt === null) return null;
   return [
-    r.serverId, r.uniqueid, clampInt(r.attempt, 65535), r.route, r.strategy, r.carrier, r.dialString, r.number, r.callerCode,
-    clampInt(r.leadId, 4294967295), r.campaign, new Date(r.startedAt), r.answeredAt === null ? null : new Date(r.answeredAt), new Date(r.endedAt),
-    clampInt(r.ringMs, 4294967295), clampInt(r.talkMs, 4294967295), r.dialStatus, clampInt(r.cause, 65535), clampInt(r.sipCode, 65535), r.sipReason,
+    r.serverId, r.uniqueid, r.runId ?? '', attempt, r.route, r.strategy, r.carrier, r.dialString, r.number, r.callerCode,
+    fitUnsigned('leadId', r.leadId, INT_UNSIGNED, outOfRange), r.campaign, new Date(r.startedAt), r.answeredAt === null ? null : new Date(r.answeredAt), new Date(r.endedAt),
+    fitUnsigned('ringMs', r.ringMs, INT_UNSIGNED, outOfRange), fitUnsigned('talkMs', r.talkMs, INT_UNSIGNED, outOfRange), r.dialStatus,
+    fitUnsigned('cause', r.cause, SMALLINT_UNSIGNED, outOfRange), fitUnsigned('sipCode', r.sipCode, SMALLINT_UNSIGNED, outOfRange), r.sipReason,
     r.verdict, r.reason, r.healthState,
   ];
 }

@@ -1,24 +1,108 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreItem } from './rows.js';
+
+/** Bytes read from a spool at a time: replay memory is this plus one batch of records, whatever the file's size. */
+const CHUNK = 1 << 20;
+/** A "line" longer than this without a newline is garbage (no record is near it): skipped, never buffered whole. */
+const MAX_LINE = 16 << 20;
+
+/** A batch read from the replay file; end is the file offset just past its last line. */
+export interface ReplayBatch {
+  readonly items: StoreItem[];
+  /** Lines that did not parse (cut short by a crash mid-write). */
+  readonly bad: number;
+  readonly end: number;
+  /** Nothing left after this batch. */
+  readonly last: boolean;
+}
+
+/** Reads a file of JSON lines from an offset in bounded chunks. */
+class LineReader {
+  private buf: Buffer = Buffer.alloc(0);
+  /** File offset of buf[0]. */
+  private at: number;
+  private off = 0;
+  private eof = false;
+  private skipping = false;
+
+  constructor(
+    private readonly fd: number,
+    from: number,
+  ) {
+    this.at = from;
+  }
+
+  next(max: number): ReplayBatch {
+    const items: StoreItem[] = [];
+    let bad = 0;
+    while (items.length < max) {
+      const nl = this.buf.indexOf(10, this.off);
+      if (nl >= 0) {
+        if (this.skipping) {
+          this.skipping = false;
+          bad++;
+        } else if (nl > this.off) {
+          try {
+            items.push(JSON.parse(this.buf.toString('utf8', this.off, nl)) as StoreItem);
+          } catch {
+            bad++;
+          }
+        }
+        this.off = nl + 1;
+        continue;
+      }
+      if (this.eof) {
+        // a last line without its newline was cut short by a crash: the file is no longer written to
+        if (this.off < this.buf.length || this.skipping) bad++;
+        this.at += this.buf.length;
+        this.buf = Buffer.alloc(0);
+        this.off = 0;
+        this.skipping = false;
+        break;
+      }
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(this.fd, chunk, 0, CHUNK, this.at + this.buf.length);
+      if (n === 0) {
+        this.eof = true;
+        continue;
+      }
+      const rest = this.buf.subarray(this.off);
+      if (rest.length > MAX_LINE) this.skipping = true;
+      const keep = this.skipping ? Buffer.alloc(0) : rest;
+      this.at += this.buf.length - keep.length;
+      this.buf = keep.length === 0 ? chunk.subarray(0, n) : Buffer.concat([keep, chunk.subarray(0, n)]);
+      this.off = 0;
+    }
+    return { items, bad, end: this.at + this.off, last: this.eof && this.off >= this.buf.length };
+  }
+}
 
 /**
  * An append-only file of records (the spool, the journal, the JSONL log), one JSON record per line. Appends are
  * synchronous writes (a SIGKILL loses nothing already appended: the page cache holds it), fsync'd on a timer
- * against power loss. Replay takes the file away whole (rename), so records appended during a replay land in a
- * fresh file and are never lost.
+ * against power loss; an append the disk refuses is cut back off, so a half-written line never glues itself to
+ * the next one. Replay takes the file away whole (rename), so records appended during a replay land in a fresh
+ * file, and reads it in bounded chunks from the offset of the last batch the database took (kept in a side file,
+ * so a restart resumes there): memory stays flat whatever the spool's size.
  */
 export class Spool {
   private fd: number | null = null;
   private dirty = false;
-  private bytes = 0;
+  /** Bytes in the live file. */
+  private live = 0;
+  /** Bytes of the replay file not yet in the database. */
+  private replayLeft = 0;
+  private reader: LineReader | null = null;
+  private readerFd: number | null = null;
 
   constructor(
     readonly dir: string,
     readonly name = 'spool.jsonl',
   ) {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
-    this.bytes = this.sizeOf(this.path) + this.sizeOf(this.replayPath);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.live = this.sizeOf(this.path);
+    this.replayLeft = Math.max(0, this.sizeOf(this.replayPath) - this.replayedUpTo());
   }
 
   get path(): string {
@@ -29,47 +113,84 @@ export class Spool {
     return join(this.dir, `${this.name}.replaying`);
   }
 
-  /** Bytes waiting in the spool (live file plus one being replayed). */
+  /** Where the replay file's records are known to be in the database. */
+  get positionPath(): string {
+    return join(this.dir, `${this.name}.replaying.pos`);
+  }
+
+  /** Bytes waiting in the spool (live file plus what is left of the one being replayed). */
   get size(): number {
-    return this.bytes;
+    return this.live + this.replayLeft;
   }
 
   append(items: readonly StoreItem[]): void {
     if (items.length === 0) return;
-    const text = items.map((i) => JSON.stringify(i)).join('\n') + '\n';
-    this.fd ??= openSync(this.path, 'a', 0o640);
-    writeSync(this.fd, text);
-    this.bytes += Buffer.byteLength(text);
+    this.write(Buffer.from(items.map((i) => JSON.stringify(i)).join('\n') + '\n'));
+  }
+
+  private write(data: Buffer): void {
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    const before = this.live;
+    let done = 0;
+    try {
+      while (done < data.length) done += writeSync(this.fd, data, done);
+    } catch (err) {
+      // ENOSPC after a partial write: cut the fragment off; if even that fails the next replay counts one bad line
+      if (done > 0) {
+        try {
+          ftruncateSync(this.fd, before);
+        } catch {
+          /* reported by the caller's error */
+        }
+      }
+      throw err;
+    }
+    this.live += data.length;
     this.dirty = true;
   }
 
   /** Everything appended so far is safe elsewhere (database or spool): start the file again. */
   truncate(): void {
-    if (this.bytes === 0) return;
-    this.fd ??= openSync(this.path, 'a', 0o640);
+    if (this.live === 0) return;
+    this.fd ??= openSync(this.path, 'a', 0o600);
     ftruncateSync(this.fd, 0);
-    this.bytes = 0;
+    this.live = 0;
   }
 
-  /** Moves another file's records (a journal left by a crash) to the end of this one, then empties it. */
+  /** Moves another file's records (a journal left by a crash) to the end of this one, chunk by chunk, then empties it. */
   absorb(other: Spool): number {
-    let text: string;
+    let src: number;
     try {
-      text = readFileSync(other.path, 'utf8');
+      src = openSync(other.path, 'r');
     } catch {
       return 0;
     }
-    if (text.length === 0) return 0;
-    // a line cut short by the crash stays cut short; replay skips it and counts it
-    if (!text.endsWith('\n')) text += '\n';
-    this.fd ??= openSync(this.path, 'a', 0o640);
-    writeSync(this.fd, text);
-    fsyncSync(this.fd);
-    this.bytes += Buffer.byteLength(text);
+    let lines = 0;
+    let last = 10;
+    try {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      for (let pos = 0; ; ) {
+        const n = readSync(src, chunk, 0, CHUNK, pos);
+        if (n === 0) break;
+        pos += n;
+        const part = chunk.subarray(0, n);
+        for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) lines++;
+        last = part[n - 1] ?? 10;
+        this.write(Buffer.from(part));
+      }
+      // a line cut short by the crash stays cut short; replay skips it and counts it
+      if (last !== 10) {
+        this.write(Buffer.from('\n'));
+        lines++;
+      }
+    } finally {
+      closeSync(src);
+    }
+    if (this.fd !== null) fsyncSync(this.fd);
     other.closeFd();
     rmSync(other.path, { force: true });
-    other.bytes = 0;
-    return text.split('\n').length - 1;
+    other.live = 0;
+    return lines;
   }
 
   sync(): void {
@@ -79,30 +200,52 @@ export class Spool {
     }
   }
 
-  /** Moves the live file aside for replay (unless a replay file is already there from a crash) and returns its records. */
-  takeForReplay(): { items: StoreItem[]; bad: number } {
+  /**
+   * Opens the replay file (moving the live file aside unless one is left from a crash or an interrupted replay),
+   * resuming after the last batch the database took. False when there is nothing to replay.
+   */
+  openReplay(): boolean {
+    if (this.reader) return true;
     if (!existsSync(this.replayPath)) {
-      if (!existsSync(this.path)) return { items: [], bad: 0 };
+      if (this.sizeOf(this.path) === 0) return false;
       this.closeFd();
       renameSync(this.path, this.replayPath);
+      rmSync(this.positionPath, { force: true });
+      this.replayLeft = this.live;
+      this.live = 0;
     }
-    let bad = 0;
-    const items: StoreItem[] = [];
-    for (const line of readFileSync(this.replayPath, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        items.push(JSON.parse(line) as StoreItem);
-      } catch {
-        bad++; // a line cut short by a crash mid-write
-      }
-    }
-    return { items, bad };
+    this.readerFd = openSync(this.replayPath, 'r');
+    const from = this.replayedUpTo();
+    this.replayLeft = Math.max(0, this.sizeOf(this.replayPath) - from);
+    this.reader = new LineReader(this.readerFd, from);
+    return true;
   }
 
-  /** The replayed records are in the database: drop the replay file. */
+  /** Up to max records of the open replay file. */
+  readReplay(max: number): ReplayBatch {
+    if (!this.reader) throw new Error('no replay open');
+    return this.reader.next(max);
+  }
+
+  /** The records up to end are in the database: a restart resumes after them. */
+  replayedTo(end: number): void {
+    writeFileSync(this.positionPath, String(end));
+    this.replayLeft = Math.max(0, this.sizeOf(this.replayPath) - end);
+  }
+
+  /** Stops reading (the database went away, or shutdown); the next openReplay resumes at the last position. */
+  pauseReplay(): void {
+    if (this.readerFd !== null) closeSync(this.readerFd);
+    this.readerFd = null;
+    this.reader = null;
+  }
+
+  /** The whole replay file is in the database: drop it. */
   doneReplay(): void {
+    this.pauseReplay();
     rmSync(this.replayPath, { force: true });
-    this.bytes = this.sizeOf(this.path);
+    rmSync(this.positionPath, { force: true });
+    this.replayLeft = 0;
   }
 
   hasPending(): boolean {
@@ -110,7 +253,17 @@ export class Spool {
   }
 
   close(): void {
+    this.pauseReplay();
     this.closeFd();
+  }
+
+  private replayedUpTo(): number {
+    try {
+      const n = Number(readFileSync(this.positionPath, 'utf8').trim());
+      return Number.isSafeInteger(n) && n > 0 ? n : 0;
+    } catch {
+      return 0;
+    }
   }
 
   private closeFd(): void {

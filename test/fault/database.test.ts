@@ -127,7 +127,8 @@ describe('the real daemon and a real MariaDB under faults', () => {
     assert.equal((await rows()).n, 0, 'nothing had been flushed before the kill');
     const again = await startCliDaemon(config);
     try {
-      await again.waitFor((l) => l['msg'] === 'attempt log: database back, spool replayed' || l['msg'] === 'attempt log: database connected');
+      // the replay runs after start (the AGI port never waits for it): its end line says the rows are in
+      await again.waitFor((l) => l['msg'] === 'attempt log: database back, spool replayed');
       const have = await t.query<{ uniqueid: string; attempt: number }>('SELECT uniqueid, attempt FROM carrier_attempt');
       const keys = new Set(have.map((r) => `${r.uniqueid}/${r.attempt}`));
       const done = finished.filter((r) => r.vars.get('FAILOVER_STATUS') === 'ANSWER');
@@ -141,6 +142,47 @@ describe('the real daemon and a real MariaDB under faults', () => {
     } finally {
       again.kill('SIGTERM');
       await again.exited;
+    }
+  });
+
+  test('two AGI runs on one channel (same agi_uniqueid): both runs keep their rows', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    const d = await startCliDaemon({ db: t.db, store: { flushMs: 20 } });
+    try {
+      await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
+      // ../shared/asterisk/captures/multi/two_agi_runs_same_channel.txt: the second AGI() on the channel sends the
+      // same agi_uniqueid and inherits the first run's channel variables
+      const one = await simulateCall({ port: d.port, args: [NUM], uniqueid: '1805.7', carriers: FLOW });
+      const two = await simulateCall({ port: d.port, args: [NUM], uniqueid: '1805.7', carriers: FLOW, initialVars: Object.fromEntries(one.vars) });
+      assert.equal(two.vars.get('FAILOVER_STATUS'), 'ANSWER');
+      await until(async () => (await rows()).n === 4);
+      const have = await t.query<{ run_id: string; attempt: number; carrier: string }>("SELECT run_id, attempt, carrier FROM carrier_attempt WHERE uniqueid = '1805.7' ORDER BY id");
+      assert.equal(new Set(have.map((r) => r.run_id)).size, 2, 'two runs, two run ids');
+      assert.deepEqual(have.map((r) => r.attempt), [1, 2, 1, 2]);
+      assert.ok(have.every((r) => /^[0-9a-f-]{36}$/.test(r.run_id)));
+    } finally {
+      d.kill('SIGTERM');
+      await d.exited;
+    }
+  });
+
+  test('a lead id above INT UNSIGNED is stored as NULL with a log line, never clamped', async () => {
+    await t.query('DELETE FROM carrier_attempt');
+    const d = await startCliDaemon({ db: t.db, store: { flushMs: 20 } });
+    try {
+      await d.waitFor((l) => l['msg'] === 'attempt log: database connected');
+      // a VICIdial caller code whose last ten digits (the lead id) exceed 4294967295
+      const r = await simulateCall({ port: d.port, args: [NUM], uniqueid: '1806.1', callerIdName: 'V1124183009999999999', carriers: FLOW });
+      assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+      await until(async () => (await rows()).n === 2);
+      const have = await t.query<{ lead_id: number | null; caller_code: string }>("SELECT lead_id, caller_code FROM carrier_attempt WHERE uniqueid = '1806.1'");
+      assert.deepEqual(have.map((h) => h.lead_id), [null, null]);
+      assert.equal(have[0]?.caller_code, 'V1124183009999999999', 'the caller code keeps the real value');
+      const warn = await d.waitFor((l) => l['msg'] === 'attempt log: value out of its column range stored as NULL');
+      assert.deepEqual(warn['fields'], [{ field: 'leadId', value: 9999999999 }]);
+    } finally {
+      d.kill('SIGTERM');
+      await d.exited;
     }
   });
 });

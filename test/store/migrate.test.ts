@@ -4,6 +4,7 @@ import { createRecordStore } from '../../src/store/record-store.js';
 import { loadMigrations, migrate, SchemaError } from '../../src/store/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { memoryLog } from '../support/daemon.js';
+import { attemptRecord } from '../support/records.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,5 +42,39 @@ describe('migrations', () => {
     const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: mkdtempSync(join(tmpdir(), 'fa-sp-')) }, serverId: 'd1', log: memoryLog().log });
     await assert.rejects(s.start(), /newer than this failover-agi knows/);
     await t.query('DELETE FROM schema_version WHERE version = 999');
+  });
+});
+
+describe('migration 003 (run_id) on a database that already holds rows', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  test('rows of schema 1 are kept (run_id empty), replays of them stay deduplicated, and two runs of one channel both fit', async () => {
+    const [m1] = loadMigrations();
+    assert.ok(m1 && m1.version === 1);
+    await t.query('CREATE TABLE schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL)');
+    for (const st of m1.statements) await t.query(st);
+    await t.query("INSERT INTO schema_version VALUES (1, ?, UTC_TIMESTAMP(3))", [m1.name]);
+    const row = "('dialer1', ?, ?, 'r', 'failover', 'primary', 'x', '1', NOW(3), NOW(3), 'next', '')";
+    const cols = '(server_id, uniqueid, attempt, route, strategy, carrier, dial_string, number_dialed, started_at, ended_at, verdict, reason)';
+    for (let i = 0; i < 50; i++) await t.query(`INSERT INTO carrier_attempt ${cols} VALUES ${row}`, [`1808.${i}`, 1]);
+    const r = await migrate(t.db, memoryLog().log);
+    assert.deepEqual(r, { from: 1, to: loadMigrations().length });
+    const kept = await t.query<{ n: number; runs: string }>("SELECT COUNT(*) AS n, GROUP_CONCAT(DISTINCT run_id) AS runs FROM carrier_attempt");
+    assert.equal(Number(kept[0]?.n), 50);
+    assert.equal(kept[0]?.runs, '');
+    // the writer after the upgrade: an old spool's record (no runId) is a duplicate; a new run of the same channel is not
+    const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: mkdtempSync(join(tmpdir(), 'fa-sp-')) }, serverId: 'd1', log: memoryLog().log });
+    await s.start();
+    s.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1808.0', attempt: 1 }));
+    s.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1808.0', runId: 'second-run', attempt: 1 }));
+    await s.close();
+    const runs = await t.query<{ run_id: string }>("SELECT run_id FROM carrier_attempt WHERE uniqueid = '1808.0' ORDER BY id");
+    assert.deepEqual(runs.map((x) => x.run_id), ['', 'second-run']);
+    const view = await t.query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name = 'run_id'", [t.name]);
+    assert.equal(view.length, 1, 'the view shows run_id');
   });
 });

@@ -96,6 +96,8 @@ describe('the attempt-log writer against a real MariaDB', () => {
     assert.equal(readFileSync(join(dir, 'spool.jsonl'), 'utf8').trim().split('\n').length, 100);
     const up = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log });
     await up.start();
+    // the replay runs beside the calls, never holding start() (and the AGI port) back
+    await up.replayed();
     assert.equal(await count(), 100);
     assert.equal(up.stats().spoolBytes, 0);
     await up.close();
@@ -132,6 +134,7 @@ describe('the attempt-log writer against a real MariaDB', () => {
     const { log, lines } = memoryLog();
     const next = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log });
     await next.start();
+    await next.replayed();
     assert.equal(await count(), 20, 'every journaled attempt, the one already in the table not doubled');
     assert.equal(await count('carrier_event'), 1);
     assert.ok(lines().some((l) => l['msg'] === 'attempt log: journal of a killed run recovered into the spool' && l['records'] === 21));
