@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -80,6 +81,7 @@ try {
   await db?.drop();
 }
 results['elapsedSeconds'] = (performance.now() - started) / 1000;
+results['loadAverageAtEnd'] = loadavg();
 mkdirSync(dirname(RESULTS), { recursive: true });
 writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nTotal ${(performance.now() - started) / 1000 | 0} s. Figures written to ${RESULTS}`);

@@ -50,13 +50,16 @@ export async function closedLoop(port: number, concurrency: number, holdMs: numb
   let open = false;
   let closed = false;
   const inWindow: TimedCallResult[] = [];
-  const worker = async (): Promise<void> => {
+  // held calls start spread over one hold, as calls arrive on a dialer: started together they would end in waves,
+  // and a window would count one wave more or less depending on a few ms. Unheld workers all connect at once.
+  const worker = async (i: number): Promise<void> => {
+    if (holdMs > 0) await new Promise((r) => setTimeout(r, (i * holdMs) / concurrency));
     while (!closed) {
       const r = await timedCall({ port, number: NUMBER, uniqueid: `1795412731.${++seq}`, carriers, abort });
       if (open && !closed) inWindow.push(r);
     }
   };
-  const workers = Promise.all(Array.from({ length: concurrency }, worker));
+  const workers = Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   await new Promise((r) => setTimeout(r, w.warmMs));
   await w.onOpen?.();
   open = true;

@@ -21,7 +21,8 @@ const ROWS_TARGET = 20_000;
 
 export function printMachine(m: MachineInfo, quick: boolean): void {
   console.log(`failover-agi bench${quick ? ' (BENCH_QUICK=1: smoke sizes, figures not representative)' : ''}`);
-  console.log(`${m.date}  ${m.cpuModel}, ${m.cores} cores, ${mb(m.ramBytes).toFixed(0)} MB RAM, node ${m.node}, ${m.os}, ulimit -n ${m.openFilesSoftLimit ?? '?'}`);
+  console.log(`${m.date}  ${m.cpuModel}, ${m.cores} cores, ${mb(m.ramBytes).toFixed(0)} MB RAM, node ${m.node}, ${m.os}, ulimit -n ${m.openFilesSoftLimit ?? '?'}, load average ${m.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
+  if ((m.loadAverage[0] ?? 0) > m.cores / 2) console.log(`warning: the box is already busy (load ${m.loadAverage[0]?.toFixed(2)} on ${m.cores} cores): figures will be low and noisy`);
   console.log('Servers run in processes of their own (the daemon as `failover-agi run`), the load generator in this one; they share the machine\'s cores.');
 }
 
