@@ -1,29 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 /**
- * The protocol floor: a bare TCP server that sends, for each flow, the same commands in the same order as the
- * daemon (captured from one simulated call each; fidelity.ts re-checks them every run), with no parsing, routing,
- * health, logging or records. Whatever the daemon costs above this server is the cost of its logic.
+ * The protocol floor: a bare TCP server that sends, for each flow, exactly the commands the daemon sent in the
+ * bench's fidelity section this run (captured from one simulated call and handed over before any load), with no
+ * parsing, routing, health, logging or records. It can never drift from the daemon: it has no list of its own.
+ * Whatever the daemon costs above this server is the cost of its logic.
  */
-
-const OUTCOME = 'GET FULL VARIABLE "${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"';
-const leg = (key: string): string => `GET FULL VARIABLE "\${HANGUPCAUSE(${key},ast)}|\${HANGUPCAUSE(${key},tech)}"`;
-
-/** The daemon's commands for each flow, keys named as the simulator names its channels (fidelity.ts compares them). */
-export function floorCommands(flow: 'A' | 'B', number: string): string[] {
-  const attempt = (dial: string, key: string, clear: boolean): string[] => [...(clear ? ['EXEC HangupCauseClear ""'] : []), `EXEC Dial "${dial}"`, OUTCOME, leg(key)];
-  return [
-    'GET FULL VARIABLE "${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"',
-    'SET VARIABLE FAILOVER_STATUS "DIALING"',
-    ...(flow === 'A' ? attempt(`SIP/${number}@carrier-primary,30^5,T`, 'SIP/carrier-primary-00000000', false) : []),
-    ...attempt(`PJSIP/${number}@carrier-b,60^5,T`, flow === 'A' ? 'PJSIP/carrier-b-00000001' : 'PJSIP/carrier-b-00000000', flow === 'A'),
-    'SET VARIABLE FAILOVER_STATUS "ANSWER"',
-    'SET VARIABLE FAILOVER_CARRIER "secondary"',
-    `SET VARIABLE FAILOVER_ATTEMPTS "${flow === 'A' ? 2 : 1}"`,
-    'SET VARIABLE FAILOVER_CAUSE "16"',
-    'SET VARIABLE DIALSTATUS "ANSWER"',
-  ];
-}
 
 export interface FloorServer {
   readonly port: number;
@@ -31,21 +13,24 @@ export interface FloorServer {
   close(): Promise<void>;
 }
 
-function serve(sock: Socket, flow: () => 'A' | 'B'): void {
+function serve(sock: Socket, list: () => readonly string[]): void {
   sock.setNoDelay(true);
   sock.setEncoding('latin1');
   sock.on('error', () => undefined);
   let buf = '';
-  let commands: string[] | null = null;
+  let commands: readonly string[] | null = null;
   let next = 0;
   sock.on('data', (chunk: string) => {
     buf += chunk;
     if (commands === null) {
       const end = buf.indexOf('\n\n');
       if (end < 0) return;
-      const m = /agi_arg_1: ([^\n]*)/.exec(buf);
-      commands = floorCommands(flow(), m?.[1] ?? '');
+      commands = list();
       buf = buf.slice(end + 2);
+      if (commands.length === 0) {
+        sock.end();
+        return;
+      }
       sock.write(`${commands[next++]}\n`);
       return;
     }
@@ -59,8 +44,8 @@ function serve(sock: Socket, flow: () => 'A' | 'B'): void {
   });
 }
 
-export async function startFloorServer(flow: () => 'A' | 'B'): Promise<FloorServer> {
-  const server: Server = createServer((s) => serve(s, flow));
+export async function startFloorServer(list: () => readonly string[]): Promise<FloorServer> {
+  const server: Server = createServer((s) => serve(s, list));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -15,7 +15,9 @@ export type BenchBehaviour =
   /** A final SIP response, DIALSTATUS and cause by the carrier's driver as in the simulator. */
   | { readonly kind: 'reject'; readonly sip: number }
   /** Answers, but the Dial reply waits for `release` (a long talkMs): the AGI connection stays open meanwhile. */
-  | { readonly kind: 'held'; readonly release: Promise<void> };
+  | { readonly kind: 'held'; readonly release: Promise<void> }
+  /** Answers, and the Dial reply comes after `ms`: a call that sits in an answered Dial for its talk time. */
+  | { readonly kind: 'hold'; readonly ms: number };
 
 export interface TimedCallOptions {
   readonly port: number;
@@ -24,6 +26,8 @@ export interface TimedCallOptions {
   readonly carriers: Readonly<Record<string, BenchBehaviour>>;
   /** Told when the first EXEC Dial arrives (the held-calls ramp waits for it). */
   readonly onDial?: () => void;
+  /** Resolved when the driver gives up on the call (the end of a measurement): the socket is destroyed. */
+  readonly abort?: Promise<void>;
 }
 
 export interface TimedCallResult {
@@ -57,12 +61,18 @@ export function timedCall(o: TimedCallOptions): Promise<TimedCallResult> {
     let headerToFirstUs = -1;
     let headerToDialUs = -1;
     let dialReplyAt = 0;
-    let legs = 2;
+    // the simulator numbers channels from 00000000, so the daemon asks for the keys it asked for in fidelity.ts
+    let legs = -1;
     let buf = '';
     let error: string | null = null;
     const sock = connect(o.port, '127.0.0.1');
     sock.setNoDelay(true);
     sock.setEncoding('utf8');
+    void o.abort?.then(() => {
+      if (sock.destroyed) return;
+      error = 'aborted';
+      sock.destroy();
+    });
 
     const dialReply = (text: string): void => {
       if (sock.destroyed) return;
@@ -107,6 +117,10 @@ export function timedCall(o: TimedCallOptions): Promise<TimedCallResult> {
         vars.set('ANSWEREDTIME', '0');
         if (answered.kind === 'held') {
           void answered.release.then(() => dialReply('200 result=-1\n'));
+          return null;
+        }
+        if (answered.kind === 'hold') {
+          setTimeout(() => dialReply('200 result=-1\n'), answered.ms);
           return null;
         }
         return '200 result=-1\n';

@@ -1,14 +1,18 @@
 #!/usr/bin/perl
 # Comparison peer for the benchmark (test/bench, `npm run bench`): NOT shipped, not part of failover-agi.
 #
-# A FastAGI failover server written the way the VICIdial world writes them (cf. FastAGI_log.pl): Net::Server::PreFork
-# with Asterisk::AGI, one forked child per call in progress. It does the bench's flow: EXEC Dial the primary, read
-# DIALSTATUS and HANGUPCAUSE with GET VARIABLE, and on CHANUNAVAIL or CONGESTION Dial the secondary.
+# A FastAGI failover server written the way the VICIdial world writes them (cf. VICIdial's FastAGI_log.pl):
+# Net::Server::PreFork with Asterisk::AGI, one preforked process per call in progress. Its pool is VICIdial's:
+# max_servers 16 (min_servers 16, max_spare_servers 15: PreFork wants it below max_servers), so at most 16 calls are served at once and the rest wait in the
+# listen backlog, as they do on a VICIdial box.
 #
-# Net::Server::PreFork's default pool sizes are kept on purpose, since that is what such servers run with:
-#   min_servers 5, min_spare_servers 2, max_spare_servers 10, max_servers 50, max_requests 1000,
-#   serialize flock, listen backlog Socket::SOMAXCONN.
-# So at most 50 calls are served at once; more wait in the listen backlog.
+# It does the daemon's flow with the daemon's commands (the bench's fidelity section compares them each run):
+# read the inherited cause and leg keys, mark the call DIALING, then for each carrier: clear the leg causes when
+# the channel holds some, EXEC Dial, read DIALSTATUS, HANGUPCAUSE, the timings and the leg keys in one GET FULL
+# VARIABLE, read the SIP cause of the leg, and try the next carrier on CHANUNAVAIL or CONGESTION; finally set the
+# five result variables. Asterisk::AGI's get_full_variable() adds a space after the expression (it appends an
+# empty channel argument); Asterisk ignores it, and the fidelity check compares commands with trailing spaces
+# trimmed.
 #
 # Usage: perl failover-agi.pl PORT
 package FailoverAgiPeer;
@@ -20,23 +24,44 @@ use Asterisk::AGI;
 
 my $port = shift @ARGV or die "usage: $0 PORT\n";
 
+my @carriers = (
+    { name => 'primary',   dial => 'SIP/%s@carrier-primary,30^5,T' },
+    { name => 'secondary', dial => 'PJSIP/%s@carrier-b,60^5,T' },
+);
+
 sub process_request {
     my $self = shift;
     $| = 1;
     my $AGI = Asterisk::AGI->new;
     my %input = $AGI->ReadParse();
     my $number = $input{'arg_1'} // '';
-    my @carriers = ("SIP/$number\@carrier-primary,30^5,tT", "PJSIP/$number\@carrier-b,60^5,tT");
-    my ($status, $cause, $attempts) = ('', '', 0);
-    foreach my $dial (@carriers) {
+    my $inherited = $AGI->get_full_variable('"${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"') // '';
+    my (undef, $keys) = split /\|/, $inherited, 2;
+    $keys //= '';
+    $AGI->set_variable('FAILOVER_STATUS', 'DIALING');
+    my ($status, $cause, $carrier, $attempts) = ('', '', '', 0);
+    foreach my $c (@carriers) {
         $attempts++;
-        $AGI->exec('Dial', $dial);
-        $status = $AGI->get_variable('DIALSTATUS') // '';
-        $cause = $AGI->get_variable('HANGUPCAUSE') // '';
+        # a Dial's leg keys stay on the channel: clear them, so the next read names only this Dial's legs
+        $AGI->exec('HangupCauseClear', '""') if $keys ne '';
+        $AGI->exec('Dial', sprintf($c->{dial}, $number));
+        my $outcome = $AGI->get_full_variable('"${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"') // '';
+        my @f = split /\|/, $outcome, -1;
+        ($status, $cause, $keys) = ($f[0] // '', $f[1] // '', $f[5] // '');
+        foreach my $leg (grep { $_ ne '' } split /,/, $keys) {
+            $AGI->get_full_variable("\"\${HANGUPCAUSE($leg,ast)}|\${HANGUPCAUSE($leg,tech)}\"");
+        }
+        $carrier = $c->{name};
         last unless $status eq 'CHANUNAVAIL' || $status eq 'CONGESTION';
     }
     $AGI->set_variable('FAILOVER_STATUS', $status);
+    $AGI->set_variable('FAILOVER_CARRIER', $carrier);
     $AGI->set_variable('FAILOVER_ATTEMPTS', $attempts);
+    $AGI->set_variable('FAILOVER_CAUSE', $cause);
+    $AGI->set_variable('DIALSTATUS', $status);
 }
 
-FailoverAgiPeer->run(port => $port, host => '127.0.0.1', ipv => 4, log_level => 1);
+FailoverAgiPeer->run(
+    port => $port, host => '127.0.0.1', ipv => 4, log_level => 1,
+    min_servers => 16, max_servers => 16, min_spare_servers => 2, max_spare_servers => 15,
+);

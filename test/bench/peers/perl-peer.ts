@@ -18,6 +18,7 @@ export function peerMissing(): string | null {
 }
 
 export interface PerlPeer {
+  readonly name: string;
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
@@ -52,7 +53,7 @@ export async function startPerlPeer(): Promise<PerlPeer> {
   for (;;) {
     if (exited) throw new Error(`perl peer exited: ${stderr.trim().slice(-300)}`);
     const r = await timedCall({ port, number: NUMBER, uniqueid: 'peer.ready', carriers: flowCarriers('A') });
-    if (r.ok && r.dials === 2 && r.vars.get('FAILOVER_STATUS') === 'ANSWER') return { port, pid, stop };
+    if (r.ok && r.dials === 2 && r.vars.get('FAILOVER_STATUS') === 'ANSWER') return { name: 'perl-peer', port, pid, stop };
     if (Date.now() > until) {
       await stop();
       throw new Error(`perl peer not answering a call on port ${port}: ${r.error ?? `${r.dials} Dials`}; ${stderr.trim().slice(-300)}`);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem, release, platform } from 'node:os';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -9,6 +9,8 @@ export interface MachineInfo {
   readonly os: string;
   readonly openFilesSoftLimit: number | null;
   readonly date: string;
+  /** 1/5/15-minute load averages when the run starts: anything else busy on the box shows here. */
+  readonly loadAverage: readonly number[];
 }
 
 /** The soft RLIMIT_NOFILE of this process: Node has no getrlimit, /proc has it. */
@@ -31,5 +33,6 @@ export function machineInfo(): MachineInfo {
     os: `${platform()} ${release()}`,
     openFilesSoftLimit: openFilesLimit(),
     date: new Date().toISOString(),
+    loadAverage: loadavg(),
   };
 }

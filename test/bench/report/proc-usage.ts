@@ -63,3 +63,24 @@ export function treeUsage(rootPid: number): TreeUsage {
   }
   return { cpuUs, rssBytes, pssBytes: pss, processes };
 }
+
+export interface ListenCounters {
+  readonly overflows: number;
+  readonly drops: number;
+}
+
+/**
+ * The kernel's TcpExt ListenOverflows (accept queue full) and ListenDrops (any SYN dropped at a listener), from
+ * /proc/net/netstat. They are per network namespace, not per socket: read as deltas while one server is under load.
+ */
+export function listenCounters(): ListenCounters {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = (lines[0] ?? '').split(' ');
+    const values = (lines[1] ?? '').split(' ');
+    const get = (n: string): number => Number(values[names.indexOf(n)] ?? NaN);
+    return { overflows: get('ListenOverflows'), drops: get('ListenDrops') };
+  } catch {
+    return { overflows: NaN, drops: NaN };
+  }
+}

@@ -3,7 +3,9 @@ import { flowCarriers, NUMBER } from '../driver/closed-loop.js';
 import { timedCall, type TimedCallResult } from '../driver/timed-call.js';
 import { openFilesLimit } from '../report/machine-info.js';
 import { summarize, type Summary } from '../report/percentiles.js';
-import { ServerChild } from '../servers/child-handle.js';
+import { readdirSync } from 'node:fs';
+import { treeUsage } from '../report/proc-usage.js';
+import type { DaemonProcess } from '../servers/daemon-process.js';
 
 export interface HeldResult {
   readonly target: number;
@@ -13,7 +15,8 @@ export interface HeldResult {
   readonly idleRssBytes: number;
   readonly heldRssBytes: number;
   readonly heldHeapBytes: number;
-  readonly daemonConnections: number;
+  /** Open file descriptors of the daemon while held (one socket per call, plus its own). */
+  readonly daemonFds: number;
   readonly lagP50Ms: number;
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
@@ -41,15 +44,23 @@ async function probe(port: number, n: number, tag: string): Promise<number[]> {
   return waits;
 }
 
-export async function holdCalls(cfg: BenchConfig): Promise<HeldResult> {
-  const { n, reason } = heldCount(cfg.heldCalls);
-  const daemon = await ServerChild.start('daemon');
+const fds = (pid: number): number => {
   try {
-    await daemon.setFlow('A');
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+};
+
+/** The daemon as a user runs it (daemon-process.ts), started fresh so RSS is that of the held calls alone. */
+export async function holdCalls(cfg: BenchConfig, start: () => Promise<DaemonProcess>): Promise<HeldResult> {
+  const { n, reason } = heldCount(cfg.heldCalls);
+  const daemon = await start();
+  try {
     // a first round warms the JIT, so the idle and held waits compare like with like
     await probe(daemon.port, cfg.probeCalls, 'warm');
     const idleWait = await probe(daemon.port, cfg.probeCalls, 'idle');
-    const idle = await daemon.usage();
+    const idleRss = treeUsage(daemon.pid).rssBytes;
     let release = (): void => undefined;
     const released = new Promise<void>((r) => (release = r));
     // a long talkMs: primary answers and the Dial reply waits, so every AGI connection stays open in Dial
@@ -70,12 +81,14 @@ export async function holdCalls(cfg: BenchConfig): Promise<HeldResult> {
       await Promise.all(inDial);
     }
     const rampMs = performance.now() - rampStart;
-    await daemon.reset();
+    await daemon.lag(true);
     const steadyEnd = performance.now() + cfg.heldSteadyMs;
     const heldWait = await probe(daemon.port, cfg.probeCalls, 'held');
     const rest = steadyEnd - performance.now();
     if (rest > 0) await new Promise((r) => setTimeout(r, rest));
-    const held = await daemon.usage();
+    const lag = await daemon.lag(false);
+    const heldRss = treeUsage(daemon.pid).rssBytes;
+    const heldFds = fds(daemon.pid);
     const releaseStart = performance.now();
     release();
     const done = await Promise.all(calls);
@@ -84,13 +97,13 @@ export async function holdCalls(cfg: BenchConfig): Promise<HeldResult> {
       held: n,
       capReason: reason,
       rampMs,
-      idleRssBytes: idle.rssBytes,
-      heldRssBytes: held.rssBytes,
-      heldHeapBytes: held.heapUsedBytes,
-      daemonConnections: held.connections,
-      lagP50Ms: held.lagP50Ms,
-      lagP99Ms: held.lagP99Ms,
-      lagMaxMs: held.lagMaxMs,
+      idleRssBytes: idleRss,
+      heldRssBytes: heldRss,
+      heldHeapBytes: lag.heapUsedBytes,
+      daemonFds: heldFds,
+      lagP50Ms: lag.p50Ms,
+      lagP99Ms: lag.p99Ms,
+      lagMaxMs: lag.maxMs,
       idleWaitUs: summarize(idleWait),
       heldWaitUs: summarize(heldWait),
       releaseMs: performance.now() - releaseStart,

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchServer, LagStats } from './bench-server.js';
 import type { ChildUsage, FromChild, ServerKind, ToChild } from './ipc-messages.js';
 
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'server-child.js');
@@ -8,7 +9,7 @@ const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'server-child.js');
 type Request = ToChild extends infer M ? (M extends { t: infer T } ? T : never) : never;
 
 /** The bench's handle on a server child: request/response over IPC, each request numbered. */
-export class ServerChild {
+export class ServerChild implements BenchServer {
   private nextId = 1;
   private readonly waiting = new Map<number, (m: FromChild) => void>();
   private readonly exited: Promise<void>;
@@ -39,6 +40,16 @@ export class ServerChild {
     });
   }
 
+  get name(): string {
+    return this.kind === 'floor' ? 'floor' : 'daemon (in-process, silent)';
+  }
+
+  async lag(reset: boolean): Promise<LagStats> {
+    const u = await this.usage();
+    if (reset) await this.reset();
+    return { p50Ms: u.lagP50Ms, p99Ms: u.lagP99Ms, maxMs: u.lagMaxMs, heapUsedBytes: u.heapUsedBytes };
+  }
+
   get pid(): number {
     return this.child.pid ?? 0;
   }
@@ -53,6 +64,10 @@ export class ServerChild {
 
   async setFlow(flow: 'A' | 'B'): Promise<void> {
     await this.ask('flow', { flow });
+  }
+
+  async setCommands(flow: 'A' | 'B', commands: readonly string[]): Promise<void> {
+    await this.ask('commands', { flow, commands });
   }
 
   async reset(): Promise<void> {

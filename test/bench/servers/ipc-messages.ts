@@ -4,6 +4,8 @@ export type ServerKind = 'daemon' | 'floor';
 
 export type ToChild =
   | { readonly t: 'flow'; readonly id: number; readonly flow: 'A' | 'B' }
+  /** The floor's commands for a flow: the daemon's, as fidelity.ts captured them this run. */
+  | { readonly t: 'commands'; readonly id: number; readonly flow: 'A' | 'B'; readonly commands: readonly string[] }
   /** Restart the counters: CPU is read as a difference, the event-loop histogram is reset. */
   | { readonly t: 'reset'; readonly id: number }
   | { readonly t: 'usage'; readonly id: number }

@@ -17,6 +17,7 @@ import type { ChildUsage, FromChild, ServerKind, ToChild } from './ipc-messages.
 
 const kind = process.argv[2] as ServerKind;
 let flow: 'A' | 'B' = 'A';
+const floorCommands: Record<'A' | 'B', readonly string[]> = { A: [], B: [] };
 
 // records are dropped: the attempt-log writer has a section of its own, and a memory sink would grow the RSS
 const discard: RecordSink = { attempt: () => undefined, carrierEvent: () => undefined };
@@ -37,7 +38,7 @@ function benchHealth(base: HealthView): HealthView {
 
 async function start(): Promise<{ port: number; connections: () => number; stop: () => Promise<void> }> {
   if (kind === 'floor') {
-    const f = await startFloorServer(() => flow);
+    const f = await startFloorServer(() => floorCommands[flow]);
     return { port: f.port, connections: f.connections, stop: f.close };
   }
   const { settings, routing } = loadConfig({
@@ -80,6 +81,10 @@ process.on('message', (m: ToChild) => {
   switch (m.t) {
     case 'flow':
       flow = m.flow;
+      send({ t: 'ack', id: m.id });
+      break;
+    case 'commands':
+      floorCommands[m.flow] = m.commands;
       send({ t: 'ack', id: m.id });
       break;
     case 'reset':
