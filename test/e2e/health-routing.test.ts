@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MemorySink } from '../support/memory-sink.js';
-import { loadConfig } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/service.js';
 import { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
 import { memoryAttemptLog } from '../support/attempt-log.js';
-import { CARRIERS, ROUTES, memoryLog } from '../support/daemon.js';
+import { memoryLog } from '../support/daemon.js';
+import { simServiceConfig } from '../support/sim-service.js';
 import { until as untilMs } from '../support/until.js';
 
 const until = (pred: () => boolean, ms = 3000): Promise<void> => untilMs(pred, ms);
@@ -32,27 +29,11 @@ describe('health drives routing: the daemon against the AMI and FastAGI simulato
     ami.setSipPeer('carrier-primary', 'Reachable');
     ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
     ami.setIaxPeer('carrier-c', 'Reachable');
-    const dir = mkdtempSync(join(tmpdir(), 'fa-health-'));
-    const config = loadConfig({
-      file: null,
-      env: {},
-      overrides: {
-        'agi.port': 0,
-        'http.port': 0,
-        'ami.enabled': true,
-        'ami.port': ami.port,
-        'ami.secret': 'sim-secret',
-        'ami.reconnectMin': 20,
-        'ami.reconnectMax': 100,
-        'ami.staleAfter': 400,
-        'health.baseEjection': 300,
-        'health.consecutiveFailures': 3,
-        'health.recoverySuccesses': 2,
-        'control.socket': join(dir, 'c.sock'),
-        'control.stateFile': join(dir, 's.json'),
-        carriers: CARRIERS.map((c) => ({ ...c, peer: c.dial.includes('@') ? c.dial.split('@')[1] : 'carrier-c' })),
-        routes: ROUTES,
-      },
+    const config = simServiceConfig(ami.port, 'fa-health-', {
+      'ami.staleAfter': 400,
+      'health.baseEjection': 300,
+      'health.consecutiveFailures': 3,
+      'health.recoverySuccesses': 2,
     });
     const m = memoryLog('debug');
     lines = m.lines;
@@ -141,31 +122,15 @@ describe('health that sticks: verdicts Asterisk never refreshes, qualify=no, the
     // PJSIP right after boot: the contact is not qualified yet (status_map UNKNOWN → "Unknown")
     ami.setEndpoint('carrier-b', ['carrier-b'], [{ ...B, status: 'Unknown', rttUsec: 0 }]);
     ami.setIaxPeer('carrier-c', 'Reachable');
-    const dir = mkdtempSync(join(tmpdir(), 'fa-sticky-'));
-    const config = loadConfig({
-      file: null,
-      env: {},
-      overrides: {
-        'agi.port': 0,
-        'http.port': 0,
-        'ami.enabled': true,
-        'ami.port': ami.port,
-        'ami.secret': 'sim-secret',
-        'ami.reconnectMin': 20,
-        'ami.reconnectMax': 100,
-        'ami.staleAfter': 2000,
-        'health.baseEjection': 60_000,
-        'health.consecutiveFailures': 3,
-        'health.recoverySuccesses': 2,
-        'health.laggedRttMaxAge': 300,
-        'health.holdDownFlaps': 3,
-        'health.holdDownWindow': 10_000,
-        'health.holdDownQuiet': 400,
-        'control.socket': join(dir, 'c.sock'),
-        'control.stateFile': join(dir, 's.json'),
-        carriers: CARRIERS.map((c) => ({ ...c, peer: c.dial.includes('@') ? c.dial.split('@')[1] : 'carrier-c' })),
-        routes: ROUTES,
-      },
+    const config = simServiceConfig(ami.port, 'fa-sticky-', {
+      'ami.staleAfter': 2000,
+      'health.baseEjection': 60_000,
+      'health.consecutiveFailures': 3,
+      'health.recoverySuccesses': 2,
+      'health.laggedRttMaxAge': 300,
+      'health.holdDownFlaps': 3,
+      'health.holdDownWindow': 10_000,
+      'health.holdDownQuiet': 400,
     });
     const m = memoryLog('debug');
     lines = m.lines;

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/service.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
 import { AmiSimulator, peerStatusEvent } from '../sim/ami-server.js';
 import { memoryAttemptLog } from '../support/attempt-log.js';
 import { dumpDom, findChromium, pngSize, screenshot, type Viewport } from '../support/chromium.js';
-import { CARRIERS, ROUTES, memoryLog } from '../support/daemon.js';
+import { memoryLog } from '../support/daemon.js';
+import { simServiceConfig } from '../support/sim-service.js';
 import { freePort } from '../support/free-port.js';
 import { MemorySink } from '../support/memory-sink.js';
 import { until } from '../support/until.js';
@@ -91,24 +91,9 @@ describe('the status page in a real headless Chromium', { skip: CHROMIUM ? false
     ami.setSipPeer('carrier-primary', 'Reachable');
     ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
     ami.setIaxPeer('carrier-c', 'Reachable');
-    const dir = mkdtempSync(join(tmpdir(), 'fa-page-'));
-    const config = loadConfig({
-      file: null,
-      env: {},
-      overrides: {
-        'agi.port': 0,
-        'http.port': await freePort(),
-        serverId: 'dialer-01',
-        'ami.enabled': true,
-        'ami.port': ami.port,
-        'ami.secret': 'sim-secret',
-        'ami.reconnectMin': 20,
-        'ami.reconnectMax': 100,
-        'control.socket': join(dir, 'c.sock'),
-        'control.stateFile': join(dir, 's.json'),
-        carriers: CARRIERS.map((c) => ({ ...c, peer: c.dial.includes('@') ? c.dial.split('@')[1] : 'carrier-c' })),
-        routes: ROUTES,
-      },
+    const config = simServiceConfig(ami.port, 'fa-page-', {
+      'http.port': await freePort(),
+      serverId: 'dialer-01',
     });
     svc = await startService({ config, configFile: null, log: memoryLog('warn').log, attemptLog: () => memoryAttemptLog(new MemorySink()) });
     page = `http://127.0.0.1:${svc.httpPort}/`;
