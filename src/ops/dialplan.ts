@@ -124,7 +124,7 @@ function header(opts: DialplanOptions, route: RouteEntry, carriers: readonly Car
           'root and Asterisk only (chown root:asterisk, chmod 0640); whoever reads it can pose as Asterisk.',
         ]
       : [
-          'No agi.sharedKey in the config: any local process that reaches the AGI port can pose as Asterisk and move',
+          'No agi.sharedKey in the config, so every local process that reaches the AGI port can pose as Asterisk and move',
           'carrier health. Set agi.sharedKeyFile and regenerate: the key then goes into the AGI URL (README "Security").',
         ]),
   );
