@@ -62,39 +62,33 @@ export function previewPlan(
   if (!n.ok) return { ...base, route: route.name, strategy: route.strategy, number: null, error: `INVALID: ${n.reason}` };
   const rotation = route.strategy === 'round_robin' ? nextRotation(route.name) : 0;
   const input = { route, carriers: routing.carriers, health };
+  // every order a call can get, with its share: weighted draws its first carrier per call, the others have one order
+  let orders: { plan: Plan; share: number }[];
+  let note = route.strategy === 'round_robin' ? `round_robin: the next call on this route is number ${rotation + 1} since start and begins at the carrier shown first` : '';
   if (route.strategy === 'weighted') {
     const drawn = route.carriers.map((c) => routing.carriers.get(c)).filter((c): c is CarrierConfig => c !== undefined && c.enabled && c.weight > 0);
     const total = drawn.reduce((s, c) => s + c.weight, 0);
     let from = 0;
-    const orders = drawn.map((c) => {
+    orders = drawn.map((c) => {
       // the middle of this carrier's slice of [0, 1): the draw that makes it first
       const plan = planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total });
       from += c.weight;
       return { plan, share: c.weight / total };
     });
-    const first = orders[0]?.plan ?? planAttempts({ ...input, rotation, random: 0 });
-    return {
-      ...base,
-      route: route.name,
-      strategy: route.strategy,
-      number: n.number,
-      error: null,
-      orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number) })),
-      skipped: first.skipped.map((s) => ({ carrier: s.carrier, state: s.health, reason: s.reason })),
-      failedOpen: first.failedOpen,
-      note: 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls',
-    };
+    note = 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls';
+  } else {
+    orders = [{ plan: planAttempts({ ...input, rotation, random: 0.5 }), share: 1 }];
   }
-  const plan = planAttempts({ ...input, rotation, random: 0.5 });
+  const first = orders[0]?.plan ?? planAttempts({ ...input, rotation, random: 0 });
   return {
     ...base,
     route: route.name,
     strategy: route.strategy,
     number: n.number,
     error: null,
-    orders: [{ share: 1, dials: dialsOf(plan, route, n.number) }],
-    skipped: plan.skipped.map((s) => ({ carrier: s.carrier, state: s.health, reason: s.reason })),
-    failedOpen: plan.failedOpen,
-    note: route.strategy === 'round_robin' ? `round_robin: the next call on this route is number ${rotation + 1} since start and begins at the carrier shown first` : '',
+    orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number) })),
+    skipped: first.skipped.map((sk) => ({ carrier: sk.carrier, state: sk.health, reason: sk.reason })),
+    failedOpen: first.failedOpen,
+    note,
   };
 }
