@@ -1,5 +1,6 @@
 import { resolveSharedKey } from './agi/auth.js';
 import { AgiServer } from './agi/server.js';
+import { CapacityLedger } from './calls/capacity-ledger.js';
 import { handleCall, type CallResult } from './calls/failover-call.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
@@ -27,6 +28,8 @@ export interface DaemonDeps {
 export interface Daemon {
   readonly server: AgiServer;
   readonly port: number;
+  /** Channels in use and cps per carrier, shared by every call; a reload keeps the counts of carriers that keep their name. */
+  readonly capacity: CapacityLedger;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
@@ -46,6 +49,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
+  const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
   const sharedKey = resolveSharedKey(settings.agi);
   const server = new AgiServer(
     {
@@ -58,6 +62,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       const result = await handleCall(channel, request, {
         routing,
         health: deps.health,
+        capacity,
         sink: deps.sink,
         serverId: settings.serverId,
         clock,
@@ -80,9 +85,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   return {
     server,
     port,
+    capacity,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
+      capacity.configure(r.carriers.values(), clock.now());
     },
     nextRotation: (route) => rotations.get(route) ?? 0,
     async stop(graceMs: number): Promise<number> {

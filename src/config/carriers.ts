@@ -40,6 +40,17 @@ function int(p: Problems, o: Obj, key: string, path: string, def: number, min: n
   return v;
 }
 
+/** A JSON number (fractions allowed) from min to max; a string such as "10" is refused, never read as 10. */
+function num(p: Problems, o: Obj, key: string, path: string, def: number, min: number, max: number, why: string): number {
+  const v = o[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    p.add(`${path}.${key}`, v, why);
+    return def;
+  }
+  return v;
+}
+
 function codes(p: Problems, o: Obj, key: string, path: string): number[] {
   const v = o[key];
   if (v === undefined) return [];
@@ -50,7 +61,22 @@ function codes(p: Problems, o: Obj, key: string, path: string): number[] {
   return v as number[];
 }
 
-const CARRIER_KEYS = new Set(['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging']);
+const CARRIER_KEYS = new Set([
+  'name',
+  'dial',
+  'peer',
+  'ringTimeout',
+  'progressTimeout',
+  'dialOptions',
+  'weight',
+  'enabled',
+  'retrySipCodes',
+  'finalSipCodes',
+  'retryAfterRinging',
+  'maxChannels',
+  'maxCps',
+  'clusterShare',
+]);
 const ROUTE_KEYS = new Set(['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget']);
 
 function unknownKeys(p: Problems, o: Obj, allowed: Set<string>, path: string): void {
@@ -78,6 +104,16 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   if (typeof retryAfterRinging !== 'boolean') p.add(`${path}.retryAfterRinging`, retryAfterRinging, 'must be true or false');
   const ringTimeout = int(p, raw, 'ringTimeout', path, 60, 1, 3600);
   const progressTimeout = int(p, raw, 'progressTimeout', path, 5, 0, 3600);
+  const maxChannels = int(p, raw, 'maxChannels', path, 0, 0, 100000);
+  const maxCps = num(p, raw, 'maxCps', path, 0, 0, 10000, 'must be a number of calls per second from 0 (no cap) to 10000, e.g. 10 or 0.5');
+  const clusterShare = num(p, raw, 'clusterShare', path, 1, 0, 1, 'must be a number above 0 and at most 1 (the share of maxChannels and maxCps this dialer may use)');
+  if (clusterShare === 0) p.add(`${path}.clusterShare`, 0, 'must be above 0: a share of 0 would leave this dialer nothing (set enabled: false to stop using the carrier)');
+  else if (maxChannels > 0 && Math.floor(maxChannels * clusterShare) === 0) {
+    p.add(`${path}.clusterShare`, clusterShare, `maxChannels ${maxChannels} × clusterShare ${clusterShare} rounds down to 0 channels: this dialer could never dial the carrier`);
+  }
+  if (raw['clusterShare'] !== undefined && maxChannels === 0 && maxCps === 0) {
+    p.add(`${path}.clusterShare`, raw['clusterShare'], 'has nothing to share: set maxChannels or maxCps (the contract) as well');
+  }
   return {
     name,
     dial,
@@ -90,6 +126,9 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     retrySipCodes: codes(p, raw, 'retrySipCodes', path),
     finalSipCodes: codes(p, raw, 'finalSipCodes', path),
     retryAfterRinging: retryAfterRinging === true,
+    maxChannels,
+    maxCps,
+    clusterShare,
   };
 }
 
