@@ -111,7 +111,7 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   else if (maxChannels > 0 && Math.floor(maxChannels * clusterShare) === 0) {
     p.add(`${path}.clusterShare`, clusterShare, `maxChannels ${maxChannels} × clusterShare ${clusterShare} rounds down to 0 channels: this dialer could never dial the carrier`);
   }
-  if (raw['clusterShare'] !== undefined && maxChannels === 0 && maxCps === 0) {
+  if (raw['clusterShare'] === clusterShare && clusterShare > 0 && raw['maxChannels'] === undefined && raw['maxCps'] === undefined) {
     p.add(`${path}.clusterShare`, raw['clusterShare'], 'has nothing to share: set maxChannels or maxCps (the contract) as well');
   }
   return {
