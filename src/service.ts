@@ -112,6 +112,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     routes: () => cfg.routing.routes.values(),
     store: () => attemptLog?.stats() ?? null,
     ami: () => (feed ? feed.stats() : null),
+    capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     now: () => clock.now(),
   });
   metrics = m;
@@ -154,6 +155,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
       events: recentEvents.list(),
+      capacity: d.capacity.snapshot(clock.now()),
     });
   };
 
@@ -199,7 +201,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation);
+        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':

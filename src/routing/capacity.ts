@@ -92,6 +92,13 @@ export function capacityBlock(
   return null;
 }
 
+/** Which cap a skip reason names: what the skip metric's reason label and `plan` key on. */
+export function capacityReasonKind(reason: string): 'channel_cap' | 'cps_cap' | null {
+  if (reason.startsWith('at channel cap ')) return 'channel_cap';
+  if (/^at [0-9.]+ cps\b/.test(reason)) return 'cps_cap';
+  return null;
+}
+
 function counted(u: CarrierUsage, now: number): CarrierUsage {
   const second = Math.floor(now / 1000);
   if (second === u.second) return u;
