@@ -50,7 +50,7 @@ function codes(p: Problems, o: Obj, key: string, path: string, def: readonly num
   return v as number[];
 }
 
-/** Every key a carrier accepts (anything else is refused); docs/configuration.md documents each of them. */
+/** Every key a carrier accepts (other keys are refused); docs/configuration.md documents each of them. */
 export const CARRIER_KEYS: readonly string[] = ['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging'];
 /** Every key a route accepts. */
 export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
