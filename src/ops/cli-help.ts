@@ -46,7 +46,8 @@ database cannot be read, 2 on a usage error.
   status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
 
 Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
-15 minutes, AMI and database state. Exit 3 when the daemon cannot be reached.
+15 minutes, channels in use and cps against its caps, AMI and database state. Exit 3 when the daemon cannot be
+reached.
 `,
   plan: `Usage: failover-agi plan NUMBER [--script S | --route R] [--json] [--socket PATH | --config FILE]
 
