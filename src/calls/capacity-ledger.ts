@@ -110,3 +110,20 @@ export class CapacityLedger implements CapacityView {
     return out;
   }
 }
+
+/** The channels one call holds: taken one leg at a time, all released when the Dial returns (or never placed). */
+export class HeldChannels {
+  private readonly carriers: string[] = [];
+
+  constructor(private readonly capacity: CapacityView) {}
+
+  take(carrier: string, now: number): void {
+    this.capacity.acquire(carrier, now);
+    this.carriers.push(carrier);
+  }
+
+  /** Idempotent: a channel is released once, however many times this is called. */
+  releaseAll(): void {
+    for (const c of this.carriers.splice(0)) this.capacity.release(c);
+  }
+}

@@ -13,7 +13,7 @@ import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { readChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
-import type { CapacityView } from './capacity-ledger.js';
+import { HeldChannels, type CapacityView } from './capacity-ledger.js';
 import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
@@ -119,7 +119,9 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   for (const sk of plan.skipped) rec.skip(sk.carrier, sk.health, sk.reason, t0);
   if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
 
-  const groups = await dialGroups(channel, req, ctx, route, normalized.number, plan.targets, rec, log, t0);
+  // whatever ends the Dials (a return, an exception), no channel of this call stays counted
+  const held = new HeldChannels(ctx.capacity);
+  const groups = await dialGroups(channel, req, ctx, route, normalized.number, plan.targets, rec, log, t0, held).finally(() => held.releaseAll());
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
   const ending: Ending = groups.ending.status === 'EXHAUSTED' && dials === 0 && groups.capped > 0 ? { status: 'CAPACITY', carrier: '', dialStatus: 'CONGESTION', cause: 34 } : groups.ending;
@@ -164,6 +166,7 @@ async function dialGroups(
   rec: CallRecorder,
   log: Logger,
   t0: number,
+  held: HeldChannels,
 ): Promise<{ ending: Ending; dials: number; capped: number }> {
   const now = (): number => ctx.clock.now();
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
@@ -177,130 +180,118 @@ async function dialGroups(
   let armed = false;
   let staleKeys = true;
   let capped = 0;
-  // channels this call holds: each is released once, when its Dial returns or the Dial is never placed
-  const held: string[] = [];
-  const free = (): void => {
-    for (const c of held.splice(0)) ctx.capacity.release(c);
-  };
-  const result = (ending: Ending): { ending: Ending; dials: number; capped: number } => ({ ending, dials, capped });
 
-  try {
-    for (let g = 0; g < groups.length; g++) {
-      const usable: PlannedTarget[] = [];
-      for (const t of groups[g] as PlannedTarget[]) {
-        const at = now();
-        // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
-        const full = legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
-        if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
-        else if (full !== null) {
-          capped++;
-          rec.skip(t.carrier.name, t.health, full, at);
-        } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', at);
-        else {
-          // taken in the same tick as the check: no other call can take the last channel in between
-          ctx.capacity.acquire(t.carrier.name, at);
-          held.push(t.carrier.name);
-          usable.push(t);
-        }
-      }
-      if (usable.length === 0) continue;
-      const carriers = usable.map((t) => t.carrier);
-      const timers = timersWithin(
-        ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
-        Math.max(...carriers.map((c) => c.progressTimeout)),
-        budgetMs,
-        now() - t0,
-      );
-      if (!timers) {
-        release(usable, 'call budget spent');
-        for (const t of groups.slice(g).flat()) rec.skip(t.carrier.name, t.health, `call budget of ${budgetMs / 1000} s spent`, now());
-        break;
-      }
-      if (channel.hungUp || channel.closed) {
-        release(usable, 'caller gone before the Dial');
-        return result({ ...ending, status: 'CANCEL' });
-      }
-      try {
-        if (!armed) {
-          const before = await readChannel(channel);
-          causeBefore = before.cause;
-          staleKeys = before.hasKeys;
-          // from here on a Dial may have rung someone: the dialplan must never fall back to its static cascade
-          await channel.setVariable('FAILOVER_STATUS', 'DIALING');
-          armed = true;
-        }
-        // the keys must be this attempt's only; a channel no Dial has touched has none to clear (one round trip less)
-        if (staleKeys) {
-          const clear = await channel.exec('HangupCauseClear', '');
-          if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
-        }
-        staleKeys = true;
-      } catch (err) {
-        release(usable, 'AGI error before the Dial');
-        log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
-        return result({ ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' });
-      }
-      if (channel.hungUp) {
-        release(usable, 'caller gone before the Dial');
-        return result({ ...ending, status: 'CANCEL' });
-      }
-
-      const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
-      const startedAt = now();
-      dials++;
-      legsDialed += usable.length;
-      const run = await runAttempt(channel, data, causeBefore, now);
-      // Dial returned: an answered call was bridged until now, so its channel is free only here
-      free();
-      const label = usable.map((t) => t.carrier.name).join('&');
-      if (!run.ok) {
-        // the Dial may have rung someone: record it and never dial again
-        for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt);
-        // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
-        const interrupted = run.error instanceof AgiInterruptedError;
-        const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
-        for (const t of usable) {
-          rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
-        }
-        log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
-        return result({ status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null });
-      }
-      const o = run.outcome;
-      causeBefore = o.channelCause;
-      const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
-      const legs = usable.map((t) => legOf(o, t, usable));
-      const judged = judgeGroup(o, usable, legs);
-      usable.forEach((t, i) => {
-        const v = judged.legs[i] ?? null;
-        const leg = legs[i] ?? null;
-        reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt);
-        const answeredHere = judged.verdict.answered && judged.deciding === i;
-        rec.emit(
-          dialRecordFields(
-            o,
-            leg,
-            {
-              label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, more),
-              reason: v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason,
-              answered: answeredHere,
-              ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
-            },
-            { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
-          ),
-        );
-      });
-      const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
-      const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
-      ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
-      if (judged.verdict.kind === 'stop') {
-        return result({ ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) });
+  for (let g = 0; g < groups.length; g++) {
+    const usable: PlannedTarget[] = [];
+    for (const t of groups[g] as PlannedTarget[]) {
+      const at = now();
+      // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
+      const full = legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
+      if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
+      else if (full !== null) {
+        capped++;
+        rec.skip(t.carrier.name, t.health, full, at);
+      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', at);
+      else {
+        // taken in the same tick as the check: no other call can take the last channel in between
+        held.take(t.carrier.name, at);
+        usable.push(t);
       }
     }
-    return result(ending);
-  } finally {
-    // whatever ended the call (an early return, an exception), no channel stays counted
-    free();
+    if (usable.length === 0) continue;
+    const carriers = usable.map((t) => t.carrier);
+    const timers = timersWithin(
+      ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
+      Math.max(...carriers.map((c) => c.progressTimeout)),
+      budgetMs,
+      now() - t0,
+    );
+    if (!timers) {
+      release(usable, 'call budget spent');
+      for (const t of groups.slice(g).flat()) rec.skip(t.carrier.name, t.health, `call budget of ${budgetMs / 1000} s spent`, now());
+      break;
+    }
+    if (channel.hungUp || channel.closed) {
+      release(usable, 'caller gone before the Dial');
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
+    }
+    try {
+      if (!armed) {
+        const before = await readChannel(channel);
+        causeBefore = before.cause;
+        staleKeys = before.hasKeys;
+        // from here on a Dial may have rung someone: the dialplan must never fall back to its static cascade
+        await channel.setVariable('FAILOVER_STATUS', 'DIALING');
+        armed = true;
+      }
+      // the keys must be this attempt's only; a channel no Dial has touched has none to clear (one round trip less)
+      if (staleKeys) {
+        const clear = await channel.exec('HangupCauseClear', '');
+        if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
+      }
+      staleKeys = true;
+    } catch (err) {
+      release(usable, 'AGI error before the Dial');
+      log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
+      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped };
+    }
+    if (channel.hungUp) {
+      release(usable, 'caller gone before the Dial');
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
+    }
+
+    const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
+    const startedAt = now();
+    dials++;
+    legsDialed += usable.length;
+    const run = await runAttempt(channel, data, causeBefore, now);
+    // Dial returned: an answered call was bridged until now, so its channels are free only here
+    held.releaseAll();
+    const label = usable.map((t) => t.carrier.name).join('&');
+    if (!run.ok) {
+      // the Dial may have rung someone: record it and never dial again
+      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt);
+      // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
+      const interrupted = run.error instanceof AgiInterruptedError;
+      const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
+      for (const t of usable) {
+        rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
+      }
+      log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
+      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped };
+    }
+    const o = run.outcome;
+    causeBefore = o.channelCause;
+    const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
+    const legs = usable.map((t) => legOf(o, t, usable));
+    const judged = judgeGroup(o, usable, legs);
+    usable.forEach((t, i) => {
+      const v = judged.legs[i] ?? null;
+      const leg = legs[i] ?? null;
+      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt);
+      const answeredHere = judged.verdict.answered && judged.deciding === i;
+      rec.emit(
+        dialRecordFields(
+          o,
+          leg,
+          {
+            label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, more),
+            reason: v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason,
+            answered: answeredHere,
+            ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
+          },
+          { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
+        ),
+      );
+    });
+    const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
+    const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
+    ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
+    if (judged.verdict.kind === 'stop') {
+      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped };
+    }
   }
+  return { ending, dials, capped };
 }
 
 /** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */

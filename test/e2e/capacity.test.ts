@@ -240,4 +240,22 @@ describe('an at-cap carrier is neither a failure nor a success for health', () =
       await d.stop();
     }
   });
+
+  test('a Dial never placed (caller gone, an AGI error before it) gives its channel back', async () => {
+    const d = await startTestDaemon({ carriers: [{ name: 'primary', dial: 'SIP/${number}@carrier-primary', maxChannels: 1 }], routes: [{ name: 'outbound-failover', carriers: ['primary'] }] });
+    const use = () => d.daemon.capacity.snapshot(Date.now()).get('primary')?.channelsInUse;
+    try {
+      const gone = await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': ANSWER }, hangupAfterCommand: 0 });
+      assert.deepEqual(gone.dials, []);
+      const broken = await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': ANSWER }, rawReplies: { 1: '520 Invalid command syntax.\n' } });
+      assert.deepEqual(broken.dials, []);
+      await until(() => d.calls.length === 2, 3000);
+      assert.deepEqual(d.calls.map((c) => c.status), ['CANCEL', 'ERROR']);
+      assert.equal(use(), 0);
+      const r = await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': ANSWER } });
+      assert.equal(r.vars.get('FAILOVER_CARRIER'), 'primary', 'the cap of 1 is free for the next call');
+    } finally {
+      await d.stop();
+    }
+  });
 });
