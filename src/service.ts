@@ -232,11 +232,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     log.error({ err: (err as Error).message, path: settings.control.socket }, 'control socket unavailable: the CLI cannot reach this daemon');
   }
 
-  /** Stops the AMI feed and starts it again with the reloaded settings; carrier states stand until its resync. */
-  const restartFeed = async (ami: DaemonSettings['ami'], secret: string): Promise<void> => {
-    await feed?.stop();
-    feed = null;
-    health.amiDown();
+  /** Starts the AMI feed again with the reloaded settings; carrier states stand until its login resyncs them. */
+  const startFeedAgain = (ami: DaemonSettings['ami'], secret: string): void => {
     try {
       feed = startAmiFeed({ ami, healthMap: health, logger: log, clock, secret });
     } catch (err) {
@@ -283,13 +280,19 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     if (applied.has('log.level')) log.level = settingsNow.log.level;
     sharedKey = nextKey;
     d.retune(settingsNow, sharedKey);
-    d.setRouting(next.routing);
-    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
     if (changed('health.') || applied.has('ami.staleAfter')) health.setSettings(settingsNow.health, settingsNow.ami.staleAfter);
     if (changed('store.')) attemptLog?.retune?.(settingsNow.store);
-    const amiChanged = plan.applied.some((k) => k.startsWith('ami.') && k !== 'ami.staleAfter');
     amiSecret = nextAmiSecret;
-    if (settingsNow.ami.enabled && (amiChanged || applied.has('ami.staleAfter'))) await restartFeed(settingsNow.ami, amiSecret);
+    // the old AMI connection goes first, so the new one's login resync reads the new carriers (and only it resyncs)
+    const amiAgain = settingsNow.ami.enabled && changed('ami.');
+    if (amiAgain) {
+      await feed?.stop();
+      feed = null;
+      health.amiDown();
+    }
+    d.setRouting(next.routing);
+    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
+    if (amiAgain) startFeedAgain(settingsNow.ami, amiSecret);
 
     log.info(
       { applied: plan.applied, restartNeeded: plan.restartNeeded, carriers: [...next.routing.carriers.keys()], routes: [...next.routing.routes.keys()] },
