@@ -43,7 +43,7 @@ export async function checkConfig(args: readonly string[], io: Out = std): Promi
       strict: true,
     });
   } catch (err) {
-    io.err(`failover-agi: ${(err as Error).message.split('. ')[0] ?? ''}\n\n${COMMAND_HELP['check-config'] ?? ''}`);
+    io.err(`${COMMAND_HELP['check-config'] ?? ''}\nfailover-agi: ${(err as Error).message.split('. ')[0] ?? ''}\n`);
     return 2;
   }
   const [file, ...extra] = parsed.positionals;
