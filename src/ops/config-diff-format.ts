@@ -45,7 +45,8 @@ export function formatReloadPlan(plan: ReloadPlan, ctx: DiffContext): string {
   }
   if (plan.restartNeeded.length > 0) {
     const live = rows.length - plan.restartNeeded.length;
-    out.push(`${plan.restartNeeded.length} ${plan.restartNeeded.length === 1 ? 'change needs' : 'changes need'} a restart (${plan.restartNeeded.join(', ')}); SIGHUP applies the other ${live}`);
+    const rest = live > 0 ? `SIGHUP applies the other ${live}` : 'SIGHUP has nothing else to apply';
+    out.push(`${plan.restartNeeded.length} ${plan.restartNeeded.length === 1 ? 'change needs' : 'changes need'} a restart (${plan.restartNeeded.join(', ')}); ${rest}`);
   } else if (rows.length > 0) out.push('SIGHUP (systemctl reload failover-agi) applies every change');
   return `${out.join('\n')}\n`;
 }

@@ -125,6 +125,7 @@ describe('SIGHUP applies every live setting and names the ones that need a resta
     assert.doesNotMatch(r.out, /log\.level|consecutiveFailures/);
     assert.match(r.out, /agi\.port\s+0 → \d+\s+restart needed/);
     assert.match(r.out, /db\.password\s+\(changed\)\s+restart needed/);
+    assert.match(r.out, /2 changes need a restart \(agi\.port, db\.password\); SIGHUP has nothing else to apply/);
   });
 
   test('an invalid file is refused by --diff (exit 1) and by SIGHUP, which keeps everything running', async () => {
