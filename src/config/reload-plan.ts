@@ -19,7 +19,7 @@ const live = (note: string): ReloadRule => ({ live: true, note });
 const restart = (note: string): ReloadRule => ({ live: false, note });
 
 const NEW_CONNECTIONS = live('new AGI connections; calls in progress keep theirs');
-const AMI_RECONNECT = live('AMI logs in again with it and resyncs (carrier states stand meanwhile, at most ami.staleAfter)');
+const AMI_RECONNECT = live('AMI logs in again with the new value and resyncs (carrier states stand meanwhile, at most ami.staleAfter)');
 const HEALTH = live('the next health decisions; an ejected or held-down carrier keeps the end it was given');
 const STORE = live('the attempt log\'s next batches');
 const DB = restart('the database pool is opened at start');
@@ -206,13 +206,23 @@ export function effectiveSettings(running: DaemonSettings, next: DaemonSettings)
   return out;
 }
 
-/** The reload table as documentation: one line per key, live or restart, and why. */
+/**
+ * The reload table as documentation (docs/configuration.md, Reload): live settings first, then those that need a
+ * restart, one row per reason, keys in schema order. A test keeps the page equal to this.
+ */
 export function reloadTableMarkdown(): string {
-  const rows = settingKeys().map(({ key }) => {
+  const groups = new Map<string, { live: boolean; note: string; keys: string[] }>();
+  for (const { key } of settingKeys()) {
     const r = ruleFor(key);
-    return `| \`${key}\` | ${r.live ? 'live' : 'restart'} | ${r.note} |`;
-  });
-  return ['| Key | On SIGHUP | What changes, or why it needs a restart |', '|---|---|---|', ...rows].join('\n');
+    const id = `${r.live ? 0 : 1}${r.note}`;
+    const g = groups.get(id) ?? { live: r.live, note: r.note, keys: [] };
+    g.keys.push(key);
+    groups.set(id, g);
+  }
+  const rows = [...groups.values()]
+    .sort((x, y) => Number(x.live === false) - Number(y.live === false))
+    .map((g) => `| ${g.live ? 'live' : 'restart'} | ${g.keys.map((k) => `\`${k}\``).join(', ')} | ${g.note} |`);
+  return ['| on SIGHUP | settings | what changes, or why it waits for a restart |', '|---|---|---|', ...rows].join('\n');
 }
 
 /**

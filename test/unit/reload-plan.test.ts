@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { configView, effectiveSettings, planReload, RELOAD_RULES, reloadTableMarkdown, unchanged, withChangedFileSecrets } from '../../src/config/reload-plan.js';
 import { settingKeys, valueAt } from '../../src/config/schema-keys.js';
@@ -73,11 +76,19 @@ describe('reload plan: the table', () => {
     assert.match(formatReloadPlan(p, { against: 'x' }), /no change: a reload would apply nothing/);
   });
 
-  test('the table as documentation has a row per key', () => {
+  test('the table as documentation names every key once, live before restart', () => {
     const md = reloadTableMarkdown();
-    assert.equal(md.split('\n').length, settingKeys().length + 2);
-    assert.match(md, /\| `agi\.port` \| restart \| the AGI socket is bound at start \|/);
-    assert.match(md, /\| `log\.level` \| live \|/);
+    const named = [...md.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    assert.deepEqual([...named].sort(), settingKeys().map((k) => k.key).sort());
+    assert.match(md, /\| restart \| `agi\.host`, `agi\.port` \| the AGI socket is bound at start \|/);
+    assert.match(md, /\| live \| `log\.level` \|/);
+    const whens = md.split('\n').slice(2).map((l) => l.split(' | ')[0]);
+    assert.deepEqual(whens, [...whens].sort((a, b) => Number(a === '| restart') - Number(b === '| restart')));
+  });
+
+  test('docs/configuration.md holds the table as the code has it', () => {
+    const page = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
+    assert.ok(page.includes(reloadTableMarkdown()), 'paste the output of reloadTableMarkdown() (src/config/reload-plan.ts) into docs/configuration.md, Reload');
   });
 });
 
