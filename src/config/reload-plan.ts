@@ -39,7 +39,7 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   'agi.maxCallDuration': NEW_CONNECTIONS,
   'agi.sharedKey': live('new AGI connections must send the new key (regenerate and reload the dialplan too)'),
   'agi.sharedKeyFile': live('read again on every reload; new AGI connections must send its key'),
-  'log.level': live('every line from now on; a call in progress keeps the level it started with'),
+  'log.level': live('every line from now on, calls in progress included (a call\'s child logger follows the daemon\'s level)'),
   'log.pretty': restart('the log output is chosen at start'),
   'log.showNumbers': live('new calls'),
   'ami.enabled': restart('the health map is built with or without AMI at start'),
