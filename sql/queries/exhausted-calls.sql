@@ -1,6 +1,7 @@
 -- Which calls found no carrier in the last hour (FAILOVER_STATUS=EXHAUSTED), and what was tried or skipped?
 -- Every such call ends on an 'exhausted' row (its last failed Dial, or a closing row when every carrier was skipped).
--- Run:  mysql failover_agi < sql/queries/exhausted-calls.sql   (@fa_until as in asr-15min.sql)
+-- Run:  mysql failover_agi < sql/queries/exhausted-calls.sql
+-- (@fa_until as in asr-15min.sql)
 SELECT a.uniqueid,
        MIN(a.started_at)                                 AS started_at,
        MIN(a.number_dialed)                              AS number_dialed,

@@ -1,6 +1,7 @@
 -- Which calls needed more than one carrier in the last hour, which path did each take, and where did it end?
 -- path: carrier:SIP code (or DIALSTATUS when there was no SIP response) in the order they were dialed.
--- Run:  mysql failover_agi < sql/queries/failovers.sql         (@fa_until as in asr-15min.sql)
+-- Run:  mysql failover_agi < sql/queries/failovers.sql
+-- (@fa_until as in asr-15min.sql)
 SELECT uniqueid,
        MIN(started_at)                                   AS started_at,
        MIN(number_dialed)                                AS number_dialed,
