@@ -53,7 +53,7 @@ export class CallRecorder {
     }
     if (this.log.isLevelEnabled('debug')) {
       this.log.debug(
-        { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
+        { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, pddMs: r.pddMs, ringMs: r.ringMs, talkMs: r.talkMs },
         'attempt',
       );
     }
