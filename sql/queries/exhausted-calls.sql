@@ -1,4 +1,5 @@
 -- Which calls found no carrier in the last hour (FAILOVER_STATUS=EXHAUSTED), and what was tried or skipped?
+-- tried: as failovers.sql's path (final SIP response, else DIALSTATUS), and 'skipped' for a carrier not dialed.
 -- Every such call ends on an 'exhausted' row (its last failed Dial, or a closing row when every carrier was skipped).
 -- Run:  mysql failover_agi < sql/queries/exhausted-calls.sql
 -- (@fa_until as in asr-15min.sql)
@@ -8,7 +9,7 @@ SELECT a.uniqueid,
        MIN(a.lead_id)                                    AS lead_id,
        SUM(a.dial_string <> '')                          AS dials,
        GROUP_CONCAT(IF(a.carrier = '', NULL,
-                       CONCAT(a.carrier, ':', IF(a.verdict = 'skipped', 'skipped', COALESCE(a.sip_code, a.dialstatus))))
+                       CONCAT(a.carrier, ':', IF(a.verdict = 'skipped', 'skipped', IF(a.sip_code >= 200, a.sip_code, a.dialstatus))))
                     ORDER BY a.attempt SEPARATOR ' > ') AS tried
 FROM carrier_attempt a
 JOIN (SELECT DISTINCT server_id, uniqueid, run_id

@@ -38,8 +38,11 @@ const CALLS: Dial[][] = [
   ],
   [{ uid: '1795000002.1', at: '14:21:00', carrier: 'primary', verdict: 'answered', lead: 102, ring: 4000, talk: 30000, pdd: 1200, status: 'ANSWER', cause: 16, sip: 200 }],
   [{ uid: '1795000003.1', at: '14:22:00', carrier: 'primary', verdict: 'stop', lead: 103, ring: 900, status: 'BUSY', cause: 17, sip: 486 }],
-  // a ring-out: the leg's last response is the 180 (no final response), a stop
-  [{ uid: '1795000010.1', at: '14:22:30', carrier: 'secondary', verdict: 'stop', lead: 108, ring: 30000, pdd: 1500, status: 'NOANSWER', cause: null, sip: 180 }],
+  // a 503, then a ring-out: that leg's last response is the 180 (no final response), a stop
+  [
+    { uid: '1795000010.1', at: '14:22:29', carrier: 'tertiary', verdict: 'next', lead: 108, ring: 100, status: 'CONGESTION', cause: 34, sip: 503 },
+    { uid: '1795000010.1', at: '14:22:30', carrier: 'secondary', verdict: 'stop', lead: 108, ring: 30000, pdd: 1500, status: 'NOANSWER', cause: null, sip: 180 },
+  ],
   [
     { uid: '1795000004.1', at: '14:23:00', carrier: 'primary', verdict: 'next', lead: 101, ring: 32000, status: 'CHANUNAVAIL', cause: 18, sip: null },
     { uid: '1795000004.1', at: '14:23:32', carrier: 'secondary', verdict: 'next', lead: 101, ring: 200, status: 'CONGESTION', cause: 34, sip: 503 },
@@ -86,7 +89,7 @@ const EXPECTED: Record<string, { vars?: Record<string, unknown>; rows: Record<st
     rows: [
       { carrier: 'primary', dials: 5, answered: 2, asr_pct: 40, callee_stop: 1, carrier_failed: 2, avg_ring_ms_answered: 3000 },
       { carrier: 'secondary', dials: 4, answered: 2, asr_pct: 50, callee_stop: 1, carrier_failed: 1, avg_ring_ms_answered: 2750 },
-      { carrier: 'tertiary', dials: 1, answered: 0, asr_pct: 0, callee_stop: 0, carrier_failed: 1, avg_ring_ms_answered: null },
+      { carrier: 'tertiary', dials: 2, answered: 0, asr_pct: 0, callee_stop: 0, carrier_failed: 2, avg_ring_ms_answered: null },
     ],
   },
   'asr-hourly.sql': {
@@ -94,7 +97,7 @@ const EXPECTED: Record<string, { vars?: Record<string, unknown>; rows: Record<st
       { hour_utc: '2026-11-25 13:00', carrier: 'primary', dials: 1, answered: 1, asr_pct: 100, carrier_failed: 0 },
       { hour_utc: '2026-11-25 14:00', carrier: 'primary', dials: 5, answered: 2, asr_pct: 40, carrier_failed: 2 },
       { hour_utc: '2026-11-25 14:00', carrier: 'secondary', dials: 4, answered: 2, asr_pct: 50, carrier_failed: 1 },
-      { hour_utc: '2026-11-25 14:00', carrier: 'tertiary', dials: 1, answered: 0, asr_pct: 0, carrier_failed: 1 },
+      { hour_utc: '2026-11-25 14:00', carrier: 'tertiary', dials: 2, answered: 0, asr_pct: 0, carrier_failed: 2 },
     ],
   },
   'sip-code-mix.sql': {
@@ -107,19 +110,22 @@ const EXPECTED: Record<string, { vars?: Record<string, unknown>; rows: Record<st
       // the ring-out: no final response, its last provisional the 180; not counted as a "180 response"
       { carrier: 'secondary', final_sip: null, sip_reason: '', last_provisional: 180, dialstatus: 'NOANSWER', n: 1, pct_of_carrier: 25 },
       { carrier: 'secondary', final_sip: 503, sip_reason: 'Service Unavailable', last_provisional: null, dialstatus: 'CONGESTION', n: 1, pct_of_carrier: 25 },
-      { carrier: 'tertiary', final_sip: null, sip_reason: '', last_provisional: null, dialstatus: 'CHANUNAVAIL', n: 1, pct_of_carrier: 100 },
+      { carrier: 'tertiary', final_sip: null, sip_reason: '', last_provisional: null, dialstatus: 'CHANUNAVAIL', n: 1, pct_of_carrier: 50 },
+      { carrier: 'tertiary', final_sip: 503, sip_reason: 'Service Unavailable', last_provisional: null, dialstatus: 'CONGESTION', n: 1, pct_of_carrier: 50 },
     ],
   },
   'post-dial-delay.sql': {
     rows: [
       { carrier: 'primary', dials: 5, alerted: 2, not_alerted: 3, p50_pdd_ms: 1200, p95_pdd_ms: 2000, max_pdd_ms: 2000 },
       { carrier: 'secondary', dials: 4, alerted: 3, not_alerted: 1, p50_pdd_ms: 800, p95_pdd_ms: 1500, max_pdd_ms: 1500 },
-      { carrier: 'tertiary', dials: 1, alerted: 0, not_alerted: 1, p50_pdd_ms: null, p95_pdd_ms: null, max_pdd_ms: null },
+      { carrier: 'tertiary', dials: 2, alerted: 0, not_alerted: 2, p50_pdd_ms: null, p95_pdd_ms: null, max_pdd_ms: null },
     ],
   },
   'failovers.sql': {
     rows: [
       { uniqueid: '1795000001.1', started_at: day('14:20:00'), number_dialed: '15552345678', lead_id: 101, dials: 2, path: 'primary:503 > secondary:200', answered_by: 'secondary', final_verdict: 'answered' },
+      // the ring-out is NOANSWER in the path, not the 180 it ended on
+      { uniqueid: '1795000010.1', started_at: day('14:22:29'), number_dialed: '15552345678', lead_id: 108, dials: 2, path: 'tertiary:503 > secondary:NOANSWER', answered_by: null, final_verdict: 'stop' },
       { uniqueid: '1795000004.1', started_at: day('14:23:00'), number_dialed: '15552345678', lead_id: 101, dials: 3, path: 'primary:CHANUNAVAIL > secondary:503 > tertiary:CHANUNAVAIL', answered_by: null, final_verdict: 'exhausted' },
     ],
   },
@@ -133,7 +139,7 @@ const EXPECTED: Record<string, { vars?: Record<string, unknown>; rows: Record<st
     rows: [
       { carrier: 'primary', failed_dials: 2, seconds_wasted: 32.1, avg_ms: 16060, max_ms: 32000 },
       { carrier: 'secondary', failed_dials: 1, seconds_wasted: 0.2, avg_ms: 200, max_ms: 200 },
-      { carrier: 'tertiary', failed_dials: 1, seconds_wasted: 0, avg_ms: 0, max_ms: 0 },
+      { carrier: 'tertiary', failed_dials: 2, seconds_wasted: 0.1, avg_ms: 50, max_ms: 100 },
     ],
   },
   'carrier-timeline.sql': {
