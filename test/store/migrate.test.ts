@@ -5,8 +5,7 @@ import { loadMigrations, migrate, SchemaError } from '../../src/store/migrate.js
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { memoryLog } from '../support/daemon.js';
 import { attemptRecord } from '../support/records.js';
-import { until } from '../support/until.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -104,15 +103,21 @@ describe('migration 004 (post-dial delay, Asterisk timers) on a database of sche
     const view = await t.query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name IN ('pdd_ms', 'ringtime_ms', 'progresstime_ms') ORDER BY 1", [t.name]);
     assert.deepEqual(view.map((v) => v.c), ['pdd_ms', 'progresstime_ms', 'ringtime_ms'], 'the view shows the new columns');
 
-    // a spool left by the previous version: its records have no pddMs/ringtimeMs/progresstimeMs members at all
+    // the spool of an outage: a record of this version, spooled by the writer itself while the database was away...
     const dir = mkdtempSync(join(tmpdir(), 'fa-sp-'));
+    const down = createRecordStore({ db: { ...t.db, port: 1 }, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log, probeMs: 60000 });
+    await down.start();
+    down.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1809.101', runId: 'new-run', verdict: 'stop', dialStatus: 'NOANSWER', sipCode: 180, pddMs: 1840, ringtimeMs: 1840, progresstimeMs: null }));
+    await down.close();
+    const spooled = JSON.parse(readFileSync(join(dir, 'spool.jsonl'), 'utf8').trim()) as { r: Record<string, unknown> };
+    assert.deepEqual([spooled.r['pddMs'], spooled.r['ringtimeMs'], spooled.r['progresstimeMs']], [1840, 1840, null], 'the spool line carries the timers');
+    // ...and one left by the previous version, whose records have no pddMs/ringtimeMs/progresstimeMs members at all
     const old = attemptRecord({ serverId: 'dialer1', uniqueid: '1809.100', runId: 'old-run' }) as unknown as Record<string, unknown>;
     for (const k of ['pddMs', 'ringtimeMs', 'progresstimeMs']) assert.equal(k in old, false, `the fixture record has no ${k}`);
-    const fresh = attemptRecord({ serverId: 'dialer1', uniqueid: '1809.101', runId: 'new-run', verdict: 'stop', dialStatus: 'NOANSWER', sipCode: 180, pddMs: 1840, ringtimeMs: 1840, progresstimeMs: null });
-    writeFileSync(join(dir, 'spool.jsonl'), [old, fresh].map((r) => JSON.stringify({ t: 'a', r })).join('\n') + '\n');
+    appendFileSync(join(dir, 'spool.jsonl'), JSON.stringify({ t: 'a', r: old }) + '\n');
     const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log });
     await s.start();
-    await until(() => s.stats().spoolBytes === 0);
+    await s.replayed();
     await s.close();
     const replayed = await t.query<Record<string, unknown>>("SELECT uniqueid, pdd_ms, ringtime_ms, progresstime_ms FROM carrier_attempt WHERE uniqueid LIKE '1809.10_' ORDER BY uniqueid");
     assert.deepEqual(replayed, [
