@@ -58,6 +58,14 @@ export function createMetrics(src: MetricSources): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
+  // post-dial delay is seconds, not ms: a carrier that rings in 1-3 s is fine, one that takes 8 s+ loses callers
+  const pdd = new client.Histogram({
+    name: `${p}carrier_post_dial_delay_seconds`,
+    help: 'Post-dial delay per Dial that rang or made progress: the earlier of RINGTIME_MS and PROGRESSTIME_MS',
+    labelNames: ['carrier'],
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20],
+    registers: [registry],
+  });
   new client.Gauge({ name: `${p}active_calls`, help: 'AGI calls in progress', registers: [registry], collect() { this.set(src.activeCalls()); } });
   new client.Gauge({
     name: `${p}carrier_health`,
@@ -173,6 +181,7 @@ export function createMetrics(src: MetricSources): Metrics {
         default:
           attempts.inc({ carrier: r.carrier, verdict: r.verdict, sip_code: r.sipCode === null ? 'none' : String(r.sipCode) });
           if (r.verdict === 'next') failovers.inc({ route: r.route, carrier: r.carrier });
+          if (typeof r.pddMs === 'number' && Number.isFinite(r.pddMs) && r.pddMs >= 0) pdd.observe({ carrier: r.carrier }, r.pddMs / 1000);
       }
     },
     carrierEvent(e: CarrierEvent) {

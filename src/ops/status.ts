@@ -65,3 +65,14 @@ export function capacityText(c: Pick<CarrierStatus, 'capacity'>): string {
   const cps = k.cpsCap === null ? `${k.cpsLastSecond} cps` : `${k.cpsLastSecond}/${Math.round(k.cpsCap * 1000) / 1000} cps`;
   return `${ch} · ${cps}`;
 }
+
+/** One post-dial delay: ms below a second (a capture's 2 ms is not "0.0 s"), tenths of a second above. */
+export function delayText(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+}
+
+/** `1.2 s / 3.4 s`: post-dial delay p50 / p95 over the last 15 minutes' Dials that rang; `-` when none did. */
+export function pddText(c: Pick<CarrierStatus, 'last15m'>): string {
+  const { p50Ms, p95Ms } = c.last15m.pdd;
+  return p50Ms === null || p95Ms === null ? '-' : `${delayText(p50Ms)} / ${delayText(p95Ms)}`;
+}
