@@ -57,9 +57,9 @@ database cannot be read, 2 on a usage error.
 `,
   status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
 
-Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
-15 minutes, channels in use and cps against its caps, AMI and database state. Exit 3 when the daemon cannot be
-reached.
+Asks the running daemon over its control socket: every carrier's state, since when and why, Dials, ASR and
+post-dial delay (p50 / p95 of the Dials that rang) over 15 minutes, channels in use and cps against its caps, AMI
+and database state. Exit 3 when the daemon cannot be reached.
 `,
   plan: `Usage: failover-agi plan NUMBER [--script S | --route R] [--json] [--socket PATH | --config FILE]
 
