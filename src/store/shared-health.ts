@@ -18,7 +18,7 @@ export interface SharedHealthOptions {
 export interface ClusterStats {
   /** The shared table answered a read within cluster.staleAfter. */
   readonly up: boolean;
-  /** When the view was lost (or the start, before the first read); null while up. */
+  /** The last good read (or the start, before the first): what the view is stale since; null while up. */
   readonly lostSince: number | null;
   readonly lastReadAt: number | null;
   readonly lastError: string;
@@ -90,13 +90,13 @@ export class SharedHealth {
   /** A full read (no updated_at window) on the first read and after any failed one: nothing missed in between. */
   private needFull = true;
   private lastReadAt: number | null = null;
-  private lostSince: number;
+  private readonly startedAt: number;
   private lastError = '';
   private lostLogged = false;
   private readonly counts = { published: { open: 0, trial: 0, closed: 0 } as Record<SharedState, number>, received: 0, readErrors: 0, writeErrors: 0 };
 
   constructor(private readonly o: SharedHealthOptions) {
-    this.lostSince = this.clock.now();
+    this.startedAt = this.clock.now();
   }
 
   private get clock(): Clock {
@@ -127,7 +127,7 @@ export class SharedHealth {
     const up = this.isUp(now);
     return {
       up,
-      lostSince: up ? null : this.lostSince,
+      lostSince: up ? null : (this.lastReadAt ?? this.startedAt),
       lastReadAt: this.lastReadAt,
       lastError: this.lastError,
       peers: [...this.peers].map(([server, p]) => ({ server, ...p })).sort((a, b) => a.server.localeCompare(b.server)),
@@ -181,7 +181,7 @@ export class SharedHealth {
       this.needFull = true;
     }
     const now = this.clock.now();
-    if (!this.isUp(now) && !this.lostLogged && now - this.lostSince >= this.o.cluster.staleAfter) {
+    if (!this.isUp(now) && !this.lostLogged && now - (this.lastReadAt ?? this.startedAt) >= this.o.cluster.staleAfter) {
       this.lostLogged = true;
       this.o.log.warn({ error: this.lastError, staleAfterMs: this.o.cluster.staleAfter }, 'cluster view lost: deciding carrier health alone until the shared table answers');
     }
