@@ -79,7 +79,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   if (settings.cluster.staleAfter < settings.cluster.pollMs) problems.push(`cluster.staleAfter (${settings.cluster.staleAfter}) is shorter than cluster.pollMs (${settings.cluster.pollMs}): the view would count as lost between two reads`);
   const routing = parseRouting(settings.carriers, settings.routes);
   if (!routing.ok) problems.push(...routing.problems);
-  else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see the README: Configuration)');
+  else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see docs/configuration.md)');
   if (problems.length > 0 || !routing.ok) {
     throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, problems);
   }
