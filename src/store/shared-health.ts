@@ -39,6 +39,7 @@ interface Row {
   state: SharedState;
   reason: string;
   version: number | string;
+  stamp: string;
   remaining_us: number | string | null;
   age_us: number | string | null;
 }
@@ -46,7 +47,7 @@ interface Row {
 /** Carriers with a fact waiting: the latest per carrier, so it is bounded by the config; the cap guards a pathological reload loop. */
 const MAX_PENDING = 1000;
 const COLUMNS =
-  'carrier, server_id, state, reason, version, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), until_at) AS remaining_us, TIMESTAMPDIFF(MICROSECOND, learned_at, UTC_TIMESTAMP(3)) AS age_us';
+  "carrier, server_id, state, reason, version, DATE_FORMAT(updated_at, '%Y%m%d%H%i%s%f') AS stamp, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), until_at) AS remaining_us, TIMESTAMPDIFF(MICROSECOND, learned_at, UTC_TIMESTAMP(3)) AS age_us";
 // an older fact (a write delayed by an outage) never overwrites a newer one; learned_at is assigned last because
 // MySQL and MariaDB evaluate the assignments left to right, each seeing the ones before it
 const UPSERT = `INSERT INTO carrier_shared_health (carrier, server_id, state, until_at, learned_at, reason, version, updated_at)
@@ -81,8 +82,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class SharedHealth {
   private pool: mysql.Pool | null = null;
   private readonly pending = new Map<string, SharedFact>();
-  /** The version of each carrier's row last seen (own rows included), so each version is applied once. */
-  private readonly seen = new Map<string, number>();
+  /** The version of each carrier's row last seen (own rows included), so each version is applied once; with its
+   * write time, so a row deleted and written anew (its version back at 1) still counts as new. */
+  private readonly seen = new Map<string, string>();
   private readonly peers = new Map<string, { seenAt: number; carrier: string; state: SharedState }>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -230,7 +232,7 @@ export class SharedHealth {
     this.needFull = false;
     this.lastReadAt = received;
     for (const row of rows) {
-      const version = Number(row.version);
+      const version = `${String(row.version)}@${row.stamp}`;
       if (this.seen.get(row.carrier) === version) continue;
       this.seen.set(row.carrier, version);
       if (row.server_id === this.o.serverId) continue;

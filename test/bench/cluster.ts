@@ -20,6 +20,8 @@ const SECONDS = quick ? 6 : Number(process.env['BENCH_CLUSTER_SECONDS'] ?? 60);
 const PROGRESS_S = 2;
 const HEALTH = { consecutiveFailures: 3, baseEjection: 5000, maxEjection: 20_000, recoverySuccesses: 2 };
 const CLUSTER = { pollMs: 1000, staleAfter: 5000, trialWait: 5000 };
+/** Share of the calls each dialer takes: even, or (BENCH_CLUSTER_SPLIT=6,2,2) one dialer carrying most of the route. */
+const SPLIT = (process.env['BENCH_CLUSTER_SPLIT'] ?? '1,1,1').split(',').map(Number);
 const CARRIERS = [
   { name: 'primary', dial: 'SIP/${number}@carrier-primary', ringTimeout: 30, progressTimeout: PROGRESS_S },
   { name: 'secondary', dial: 'PJSIP/${number}@carrier-b', ringTimeout: 30, progressTimeout: PROGRESS_S },
@@ -41,6 +43,16 @@ interface RunResult {
   readonly sources: readonly string[];
 }
 
+function pickDialer(x: number): number {
+  const total = SPLIT.reduce((a, b) => a + b, 0);
+  let acc = 0;
+  for (let i = 0; i < N; i++) {
+    acc += (SPLIT[i] ?? 0) / total;
+    if (x < acc) return i;
+  }
+  return N - 1;
+}
+
 /** The same arrivals for both runs: (offset ms, dialer) drawn from one seed. */
 function arrivals(): { at: number; dialer: number }[] {
   const r = prng(15);
@@ -49,7 +61,7 @@ function arrivals(): { at: number; dialer: number }[] {
   for (;;) {
     t += (-Math.log(1 - r()) / RATE) * 1000;
     if (t >= SECONDS * 1000) return out;
-    out.push({ at: t, dialer: Math.floor(r() * N) });
+    out.push({ at: t, dialer: pickDialer(r()) });
   }
 }
 
@@ -116,8 +128,12 @@ function report(label: string, r: RunResult): { paid: number; inflightFirst: num
   // the first learner's Dials already under way when its breaker opened: no design can save those
   const inflightFirst = first === null ? 0 : r.calls.filter((c) => c.dialer === firstDialer && c.paid && c.start < first && c.end >= first).length;
   const beforeFirst = first === null ? paid : r.calls.filter((c) => c.paid && c.start < first).length;
+  // no design can save a call that started before the first swallowed INVITE's progress timer ran out anywhere
+  const firstFailure = Math.min(...r.calls.map((c) => c.start)) + PROGRESS_S * 1000;
+  const floor = r.calls.filter((c) => c.paid && c.start < firstFailure).length;
   console.log(`  ${label}: ${paid} of ${r.calls.length} calls paid the ${PROGRESS_S} s progress timeout (per dialer ${perDialer.join(' / ')})`);
   console.log(`    started before the first ejection anywhere (${first === null ? 'none' : `${first} ms, dialer ${firstDialer + 1}`}): ${beforeFirst}; after: ${paid - beforeFirst}`);
+  console.log(`    started before any failure could be seen (the first Dial + ${PROGRESS_S} s): ${floor}`);
   console.log(`    each dialer took primary out at ${r.firstDown.map((x, i) => `${x ?? '-'} ms (${r.sources[i]})`).join(', ')}`);
   return { paid, inflightFirst };
 }
@@ -125,7 +141,7 @@ function report(label: string, r: RunResult): { paid: number; inflightFirst: num
 const t = await createTestDatabase();
 try {
   await migrate(t.db, memoryLog().log);
-  console.log(`cluster benchmark: N = ${N} daemons, ${RATE} calls/s cluster-wide (Poisson, random dialer) for ${SECONDS} s, primary swallows every INVITE`);
+  console.log(`cluster benchmark: N = ${N} daemons, ${RATE} calls/s cluster-wide (Poisson, split ${SPLIT.join(':')} over the dialers) for ${SECONDS} s, primary swallows every INVITE`);
   console.log(`  breaker: consecutiveFailures ${HEALTH.consecutiveFailures}, ejection ${HEALTH.baseEjection / 1000} s growing to ${HEALTH.maxEjection / 1000} s, recoverySuccesses ${HEALTH.recoverySuccesses}; cluster.pollMs ${CLUSTER.pollMs}, trialWait ${CLUSTER.trialWait}`);
   const alone = report('not shared (cluster.enabled false)', await run(t, false));
   const shared = report('shared (cluster.enabled true)', await run(t, true));
