@@ -142,6 +142,30 @@ describe('shared health: dialers on one MariaDB', () => {
     }
   });
 
+  test('the database hangs: reads and writes give up at their timeout, the dialers say so, and calls finish while it hangs', async () => {
+    await fresh();
+    const proxy = new TcpProxy(t.db.host, t.db.port);
+    const port = await proxy.start();
+    const db = { ...t.db, port };
+    const [d1, d2] = [await dialer({ id: 'dialer-1', db }), await dialer({ id: 'dialer-2', db })];
+    try {
+      await until(() => d1.service.status().cluster.up && d2.service.status().cluster.up, 3000);
+      proxy.stall();
+      // the database answers nothing until unstall(), which comes after: a call that waited on it would never end
+      const calls = await Promise.all(Array.from({ length: 6 }, (_, i) => ((i % 2 === 0 ? d1 : d2) as Dialer).call(HEALTHY)));
+      assert.ok(calls.every((c) => c.vars.get('FAILOVER_STATUS') === 'ANSWER'));
+      const lost = (d: Dialer) => d.lines().some((l) => l['msg'] === 'cluster view lost: deciding carrier health alone until the shared table answers');
+      await until(() => lost(d1) && lost(d2), 5000);
+      assert.match(d1.service.status().cluster.lastError, /shared health (read|write): no answer within 250 ms|Queue limit reached/);
+      assert.match(await d1.metric('failover_agi_cluster_errors_total'), /op="read"} [1-9]/);
+      proxy.unstall();
+      await until(() => d1.service.status().cluster.up && d2.service.status().cluster.up, 5000);
+    } finally {
+      await stopAll();
+      await proxy.stop();
+    }
+  });
+
   test('clocks ±5 s apart: the peers\' ejection ends when the ejecting dialer\'s does, by the real clock', async () => {
     await fresh();
     const over = { 'health.baseEjection': 3000 };
