@@ -130,7 +130,7 @@ export const daemonSchema = {
       default: 5000,
     },
     trialWait: {
-      doc: 'ms after a peer\'s ejection ends during which only the dialer that ejected the carrier places its trial call (one trial for the cluster); after that any dialer may.',
+      doc: 'ms after a peer\'s ejection ends during which only the dialer that ejected the carrier places its trial call (one trial for the cluster); after that every dialer may.',
       format: 'whole',
       default: 5000,
     },

@@ -89,7 +89,7 @@ export class SharedHealth {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
-  /** A full read (no updated_at window) on the first read and after any failed one: nothing missed in between. */
+  /** A full read (no updated_at window) on the first read and after every failed one: nothing missed in between. */
   private needFull = true;
   private lastReadAt: number | null = null;
   private readonly startedAt: number;
