@@ -123,6 +123,8 @@ describe('shared health: dialers on one MariaDB', () => {
         assert.equal(d.service.status().cluster.up, false);
         assert.match(await d.metric('failover_agi_cluster_up'), /failover_agi_cluster_up 0/);
         assert.match(formatStatus(d.service.status()), /cluster: VIEW LOST \d+s ago, deciding alone/);
+        const hz = (await (await fetch(`http://127.0.0.1:${d.service.httpPort}/healthz`)).json()) as Record<string, unknown>;
+        assert.equal(hz['cluster'], 'alone');
       }
       // dialer-1 learns alone; dialer-2 cannot hear it and keeps dialing primary, every call answered
       await ejectOn(d1);
@@ -135,6 +137,8 @@ describe('shared health: dialers on one MariaDB', () => {
       // the ejection dialer-1 learned during the cut (its window still runs) is written once the table answers
       await until(() => d2.state() === 'down' && /peer dialer-1/.test(d2.reason()), 8000);
       await until(() => d2.service.status().cluster.up, 3000);
+      const hz = (await (await fetch(`http://127.0.0.1:${d2.service.httpPort}/healthz`)).json()) as Record<string, unknown>;
+      assert.equal(hz['cluster'], 'sharing');
       assert.ok(d2.lines().some((l) => l['msg'] === 'cluster view back: sharing carrier health with the other dialers again'));
     } finally {
       await stopAll();

@@ -8,6 +8,7 @@ import type { DbSettings } from '../../src/store/db-config.js';
 import { createRecordStore } from '../../src/store/record-store.js';
 import { simulateCall, type Behaviour, type SimCallResult } from '../sim/agi-sim.js';
 import { CARRIERS, ROUTES, memoryLog } from './daemon.js';
+import { freePort } from './free-port.js';
 
 export const NUM = '15552345678';
 /** carrier-primary swallows the INVITE (Dial's progress timer ends it), carrier-b answers. */
@@ -46,7 +47,7 @@ export async function startDialer(o: { id: string; db: DbSettings; skewMs?: numb
     overrides: {
       serverId: o.id,
       'agi.port': 0,
-      'http.port': 0,
+      'http.port': await freePort(),
       'ami.enabled': false,
       'control.socket': join(dir, 'c.sock'),
       'control.stateFile': join(dir, 's.json'),
