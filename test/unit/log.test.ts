@@ -21,3 +21,14 @@ test('numbers are masked but for the last four digits', () => {
   assert.equal(maskNumber('15552345678', true), '15552345678');
   assert.equal(maskNumber('123', false), '123');
 });
+
+test('a reload\'s new log.level reaches child loggers made before it: a call in progress logs at the new level', () => {
+  const { log, lines } = memoryLog('info');
+  const call = log.child({ uniqueid: '1797.1' });
+  call.debug('before');
+  log.level = 'debug';
+  call.debug('after');
+  log.level = 'warn';
+  call.info('quiet again');
+  assert.deepEqual(lines().map((l) => l['msg']), ['after']);
+});
