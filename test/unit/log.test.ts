@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { maskNumber } from '../../src/log.js';
@@ -21,3 +22,34 @@ test('numbers are masked but for the last four digits', () => {
   assert.equal(maskNumber('15552345678', true), '15552345678');
   assert.equal(maskNumber('123', false), '123');
 });
+
+/** Runs a child that logs through the daemon's stdout logger, then ends as `end` says; returns its stdout lines. */
+async function childLog(body: string): Promise<{ lines: { msg: string }[]; atMs: number[]; status: number | null }> {
+  const log = new URL('../../src/log.js', import.meta.url).href;
+  const script = `import { createLogger } from ${JSON.stringify(log)};\nconst log = createLogger({ level: 'info' });\n${body}`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const t0 = performance.now();
+  const atMs: number[] = [];
+  let text = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => {
+    text += c;
+    for (let i = 0; i < c.split('\n').length - 1; i++) atMs.push(performance.now() - t0);
+  });
+  const status = await new Promise<number | null>((r) => child.once('close', r));
+  return { lines: text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string }), atMs, status };
+}
+
+test('log lines are batched but none waits for more: a lone line is written while the process goes on', async () => {
+  // the process stays up 1.5 s after its one line: the batch timer must write it long before the exit does
+  const r = await childLog(`log.warn('lone line');\nawait new Promise((r) => setTimeout(r, 1500));`);
+  assert.deepEqual(r.lines.map((l) => l.msg), ['lone line']);
+  assert.ok((r.atMs[0] ?? Infinity) < 1200, `written after ${r.atMs[0]} ms`);
+});
+
+for (const end of ['process.exit(0)', 'throw new Error("boom")', 'process.kill(process.pid, "SIGTERM")']) {
+  test(`every buffered log line is written when the process ends (${end.split('(')[0]})`, async () => {
+    const r = await childLog(`process.on('SIGTERM', () => process.exit(0));\nfor (let i = 0; i < 20; i++) log.info('line ' + i);\n${end};`);
+    assert.deepEqual(r.lines.map((l) => l.msg), Array.from({ length: 20 }, (_, i) => `line ${i}`));
+  });
+}
