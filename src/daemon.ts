@@ -47,6 +47,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
   const sharedKey = resolveSharedKey(settings.agi);
+  const rotation = (route: string): number => {
+    const n = rotations.get(route) ?? 0;
+    rotations.set(route, n + 1);
+    return n;
+  };
   const server = new AgiServer(
     {
       ...settings.agi,
@@ -63,11 +68,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         clock,
         log,
         showNumbers: settings.log.showNumbers,
-        rotation: (route) => {
-          const n = rotations.get(route) ?? 0;
-          rotations.set(route, n + 1);
-          return n;
-        },
+        rotation,
         random,
       });
       deps.onCall?.(result);
