@@ -76,7 +76,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log,
   );
   const { port } = await server.listen();
-  if (!sharedKey) log.warn('agi.sharedKey is not set, so every local process that can reach the AGI port can pose as Asterisk (README "Security")');
+  if (!sharedKey) log.warn('agi.sharedKey is not set, so every local process that can reach the AGI port can pose as Asterisk (docs/operations.md "Security")');
   log.info({ host: settings.agi.host, port, keyRequired: sharedKey !== '', routes: [...routing.routes.keys()], carriers: [...routing.carriers.keys()] }, 'FastAGI server listening');
   return {
     server,

@@ -52,9 +52,9 @@ chmod 0700 "$ROOT/var/lib/failover-agi" "$ROOT/var/lib/failover-agi/spool"
 find "$ROOT/var/lib/failover-agi" -type f -exec chmod 0600 {} +
 
 echo "files"
-rm -rf "$ROOT$PREFIX/dist" "$ROOT$PREFIX/node_modules"
+rm -rf "$ROOT$PREFIX/dist" "$ROOT$PREFIX/node_modules" "$ROOT$PREFIX/docs"
 cp -r "$DIST" "$ROOT$PREFIX/dist"
-cp -r node_modules package.json README.md sql dialplan "$ROOT$PREFIX/"
+cp -r node_modules package.json README.md docs sql dialplan "$ROOT$PREFIX/"
 key="$ROOT/etc/failover-agi/agi-key"
 if [ ! -f "$key" ]; then
   # 32 characters of A-Z a-z 0-9 - _: what Asterisk sends as ?key= in the AGI URL

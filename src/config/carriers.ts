@@ -40,9 +40,9 @@ function int(p: Problems, o: Obj, key: string, path: string, def: number, min: n
   return v;
 }
 
-function codes(p: Problems, o: Obj, key: string, path: string): number[] {
+function codes(p: Problems, o: Obj, key: string, path: string, def: readonly number[]): number[] {
   const v = o[key];
-  if (v === undefined) return [];
+  if (v === undefined) return [...def];
   if (!Array.isArray(v) || !v.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 300 && c <= 699)) {
     p.add(`${path}.${key}`, v, 'must be a list of SIP response codes (300-699)');
     return [];
@@ -50,11 +50,28 @@ function codes(p: Problems, o: Obj, key: string, path: string): number[] {
   return v as number[];
 }
 
-const CARRIER_KEYS = new Set(['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging']);
-const ROUTE_KEYS = new Set(['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget']);
+/** Every key a carrier accepts (other keys are refused); docs/configuration.md documents each of them. */
+export const CARRIER_KEYS: readonly string[] = ['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging'];
+/** Every key a route accepts. */
+export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
 
-function unknownKeys(p: Problems, o: Obj, allowed: Set<string>, path: string): void {
-  for (const k of Object.keys(o)) if (!allowed.has(k)) p.add(`${path}.${k}`, o[k], `unknown key (allowed: ${[...allowed].join(', ')})`);
+/** The fixed defaults of carrier keys; name and dial are required, peer defaults to the name. */
+export const CARRIER_DEFAULTS = {
+  ringTimeout: 60,
+  progressTimeout: 5,
+  dialOptions: 'T',
+  weight: 1,
+  enabled: true,
+  retrySipCodes: [] as readonly number[],
+  finalSipCodes: [] as readonly number[],
+  retryAfterRinging: false,
+} as const;
+
+/** The fixed defaults of route keys; name and carriers are required, script defaults to the name, maxAttempts to the number of carriers, pattern to none. */
+export const ROUTE_DEFAULTS = { strategy: 'failover', stripDigits: 0, prefix: '', whenAllDown: 'try', callBudget: 0 } as const;
+
+function unknownKeys(p: Problems, o: Obj, allowed: readonly string[], path: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) p.add(`${path}.${k}`, o[k], `unknown key (allowed: ${allowed.join(', ')})`);
 }
 
 function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | null {
@@ -70,14 +87,14 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   if (why) p.add(`${path}.dial`, dial, why);
   const peer = str(p, raw, 'peer', path, name);
   if (!/^[A-Za-z0-9_.@:/-]{1,128}$/.test(peer)) p.add(`${path}.peer`, peer, 'must be an Asterisk peer, endpoint or AOR name');
-  const dialOptions = str(p, raw, 'dialOptions', path, 'T');
+  const dialOptions = str(p, raw, 'dialOptions', path, CARRIER_DEFAULTS.dialOptions);
   if (!SAFE_DIAL_OPTIONS.test(dialOptions)) p.add(`${path}.dialOptions`, dialOptions, 'Dial options may hold letters, digits, ( ) ^ : only');
-  const enabled = raw['enabled'] ?? true;
+  const enabled = raw['enabled'] ?? CARRIER_DEFAULTS.enabled;
   if (typeof enabled !== 'boolean') p.add(`${path}.enabled`, enabled, 'must be true or false');
-  const retryAfterRinging = raw['retryAfterRinging'] ?? false;
+  const retryAfterRinging = raw['retryAfterRinging'] ?? CARRIER_DEFAULTS.retryAfterRinging;
   if (typeof retryAfterRinging !== 'boolean') p.add(`${path}.retryAfterRinging`, retryAfterRinging, 'must be true or false');
-  const ringTimeout = int(p, raw, 'ringTimeout', path, 60, 1, 3600);
-  const progressTimeout = int(p, raw, 'progressTimeout', path, 5, 0, 3600);
+  const ringTimeout = int(p, raw, 'ringTimeout', path, CARRIER_DEFAULTS.ringTimeout, 1, 3600);
+  const progressTimeout = int(p, raw, 'progressTimeout', path, CARRIER_DEFAULTS.progressTimeout, 0, 3600);
   return {
     name,
     dial,
@@ -85,10 +102,10 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     ringTimeout,
     progressTimeout,
     dialOptions,
-    weight: int(p, raw, 'weight', path, 1, 0, 1000),
+    weight: int(p, raw, 'weight', path, CARRIER_DEFAULTS.weight, 0, 1000),
     enabled: enabled === true,
-    retrySipCodes: codes(p, raw, 'retrySipCodes', path),
-    finalSipCodes: codes(p, raw, 'finalSipCodes', path),
+    retrySipCodes: codes(p, raw, 'retrySipCodes', path, CARRIER_DEFAULTS.retrySipCodes),
+    finalSipCodes: codes(p, raw, 'finalSipCodes', path, CARRIER_DEFAULTS.finalSipCodes),
     retryAfterRinging: retryAfterRinging === true,
   };
 }
@@ -115,7 +132,7 @@ function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyM
       }
     }
   }
-  const strategy = str(p, raw, 'strategy', path, 'failover') as Strategy;
+  const strategy = str(p, raw, 'strategy', path, ROUTE_DEFAULTS.strategy) as Strategy;
   if (!STRATEGIES.includes(strategy)) p.add(`${path}.strategy`, strategy, `must be one of ${STRATEGIES.join(', ')}`);
   const list = raw['carriers'];
   const names: string[] = [];
@@ -127,9 +144,9 @@ function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyM
       else names.push(c);
     });
   }
-  const whenAllDown = str(p, raw, 'whenAllDown', path, 'try');
+  const whenAllDown = str(p, raw, 'whenAllDown', path, ROUTE_DEFAULTS.whenAllDown);
   if (whenAllDown !== 'try' && whenAllDown !== 'refuse') p.add(`${path}.whenAllDown`, whenAllDown, 'must be try or refuse');
-  const prefix = str(p, raw, 'prefix', path, '');
+  const prefix = str(p, raw, 'prefix', path, ROUTE_DEFAULTS.prefix);
   if (!/^\+?[0-9]*$/.test(prefix)) p.add(`${path}.prefix`, prefix, 'must be digits with an optional leading +');
   return {
     name,
@@ -138,10 +155,10 @@ function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyM
     strategy,
     carriers: names,
     maxAttempts: int(p, raw, 'maxAttempts', path, Math.max(names.length, 1), 1, 32),
-    stripDigits: int(p, raw, 'stripDigits', path, 0, 0, 16),
+    stripDigits: int(p, raw, 'stripDigits', path, ROUTE_DEFAULTS.stripDigits, 0, 16),
     prefix,
     whenAllDown: whenAllDown === 'refuse' ? 'refuse' : 'try',
-    callBudget: int(p, raw, 'callBudget', path, 0, 0, 3600),
+    callBudget: int(p, raw, 'callBudget', path, ROUTE_DEFAULTS.callBudget, 0, 3600),
   };
 }
 

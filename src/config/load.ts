@@ -77,7 +77,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   if (Array.isArray(settings.agi.allowedPeers) && settings.agi.allowedPeers.length === 0) problems.push('agi.allowedPeers = []: no Asterisk could connect');
   const routing = parseRouting(settings.carriers, settings.routes);
   if (!routing.ok) problems.push(...routing.problems);
-  else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see the README: Configuration)');
+  else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see docs/configuration.md)');
   if (problems.length > 0 || !routing.ok) {
     throw new ConfigError(`invalid configuration${opts.file ? ` in ${opts.file}` : ''}`, problems);
   }

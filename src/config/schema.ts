@@ -135,8 +135,8 @@ export const daemonSchema = {
   shutdown: {
     grace: { doc: 'ms calls in progress may take to finish after SIGTERM.', format: 'whole', default: 30000 },
   },
-  carriers: { doc: 'Carriers (see README).', format: Array, default: [] as unknown[] },
-  routes: { doc: 'Routes (see README).', format: Array, default: [] as unknown[] },
+  carriers: { doc: 'Carriers (see docs/configuration.md).', format: Array, default: [] as unknown[] },
+  routes: { doc: 'Routes (see docs/configuration.md).', format: Array, default: [] as unknown[] },
 };
 
 export type DaemonConfig = convict.Config<typeof daemonSchemaShape>;

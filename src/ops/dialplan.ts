@@ -125,7 +125,7 @@ function header(opts: DialplanOptions, route: RouteEntry, carriers: readonly Car
         ]
       : [
           'No agi.sharedKey in the config, so every local process that reaches the AGI port can pose as Asterisk and move',
-          'carrier health. Set agi.sharedKeyFile and regenerate: the key then goes into the AGI URL (README "Security").',
+          'carrier health. Set agi.sharedKeyFile and regenerate: the key then goes into the AGI URL (docs/operations.md "Security").',
         ]),
   );
   const left = route.carriers.filter((n) => !carriers.some((c) => c.name === n));

@@ -20,7 +20,7 @@ import { ServerChild } from './servers/child-handle.js';
 import { DaemonProcess } from './servers/daemon-process.js';
 
 /**
- * `npm run bench`: prints figures and writes them to test/bench/results/latest.json (the figures README quotes).
+ * `npm run bench`: prints figures and writes them to test/bench/results/latest.json (the figures docs/performance.md quotes).
  * It never asserts timing. BENCH_QUICK=1 writes quick.json instead, so a smoke run never replaces real figures.
  */
 

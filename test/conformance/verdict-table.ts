@@ -2,7 +2,7 @@ import type { CaptureCase, CapturedAttempt } from './capture-reader.js';
 import type { ExpectedConnection } from './expected.js';
 
 /**
- * The README's verdict table, built from the captures and the expected table, so the documented table is the
+ * The verdict table of docs/verdicts.md, built from the captures and the expected table, so the documented table is the
  * captures' table and cannot drift from what the conformance replay checks.
  */
 

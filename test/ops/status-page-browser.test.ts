@@ -21,7 +21,7 @@ const NUM = '15552345678';
 const LAPTOP: Viewport = { width: 1280, height: 900 };
 const PHONE: Viewport = { width: 390, height: 844 };
 const CHROMIUM = findChromium();
-// every run writes the screenshots; UPDATE_SCREENSHOTS=1 writes them over the ones the README embeds (docs/)
+// every run writes the screenshots; UPDATE_SCREENSHOTS=1 writes them over the ones the README and docs/operations.md embed (docs/)
 const SHOTS = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'fa-shots-'));
 
 if (!CHROMIUM) console.log('# status page browser tests SKIPPED: no chromium binary on PATH (apt-get install chromium; .ci/run does)');
