@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import type { LoadPoint } from './bench-config.js';
 import { topSelfTime } from './sections/cpu-profile.js';
 import { checkFidelity } from './sections/fidelity.js';
+import { PEER_INSTALL, peerMissing, startPerlPeer, type PerlPeer } from './peers/perl-peer.js';
 import { compareServers, medians } from './sections/server-compare.js';
 import type { BenchServer } from './servers/bench-server.js';
 import { ServerChild } from './servers/child-handle.js';
@@ -17,11 +18,11 @@ import { DaemonProcess } from './servers/daemon-process.js';
 /**
  * `npm run bench:point -- --concurrency 100 [--hold MS] [--reps N] [--db on|off] [--cpu-prof]`: one load point of the
  * full bench (the daemon as users run it against the same-commands floor, interleaved), for whoever works on the hot
- * path and wants a before/after figure in a minute instead of the full run. --cpu-prof also prints the daemon's top
- * self time (the profile includes the warm-up). Prints; asserts nothing.
+ * path and wants a before/after figure in a minute instead of the full run. --peer adds the Perl peer; --cpu-prof
+ * also prints the daemon's top self time (the profile includes the warm-up). Prints; asserts nothing.
  */
 
-const HELP = `usage: bench:point [--concurrency N=100] [--hold MS=0] [--warm MS=1000] [--measure MS=2500] [--reps N=3] [--db on|off=off] [--cpu-prof [--keep-prof DIR]] [--top N=25]`;
+const HELP = `usage: bench:point [--concurrency N=100] [--hold MS=0] [--warm MS=1000] [--measure MS=2500] [--reps N=3] [--db on|off=off] [--peer] [--cpu-prof [--keep-prof DIR]] [--top N=25]`;
 const { values: a } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '100' },
@@ -31,6 +32,7 @@ const { values: a } = parseArgs({
     reps: { type: 'string', default: '3' },
     db: { type: 'string', default: 'off' },
     'cpu-prof': { type: 'boolean', default: false },
+    peer: { type: 'boolean', default: false },
     'keep-prof': { type: 'string', default: '' },
     top: { type: 'string', default: '25' },
     help: { type: 'boolean', default: false },
@@ -52,12 +54,19 @@ const keep = a['keep-prof'] ?? '';
 const profDir = a['cpu-prof'] ? (keep !== '' ? keep : mkdtempSync(join(tmpdir(), 'fa-bench-point-prof-'))) : undefined;
 const daemon = await DaemonProcess.start({ name: `daemon, db ${a.db}`, db: db?.db ?? null, ...(profDir ? { cpuProfDir: profDir } : {}) });
 const floor = await ServerChild.start('floor');
+let peer: PerlPeer | null = null;
 try {
-  await checkFidelity(daemon, floor, []);
-  const servers: BenchServer[] = [daemon, floor];
+  if (a.peer) {
+    const missing = peerMissing();
+    if (missing) console.log(`Perl peer skipped: ${missing}; install with ${PEER_INSTALL}`);
+    else peer = await startPerlPeer();
+  }
+  await checkFidelity(daemon, floor, peer ? [peer] : []);
+  const servers: BenchServer[] = [daemon, floor, ...(peer ? [peer] : [])];
   const [p] = await compareServers(servers, { points: [point], repetitions: reps }, (l) => console.log(l));
   if (p) {
-    const [d, f] = medians(p, servers.map((s) => s.name));
+    const [d, f, pm] = medians(p, servers.map((s) => s.name));
+    if (pm && d) console.log(`peer ${pm.flowsPerSec.toFixed(1)} flows/s ${pm.cpuUsPerFlow.toFixed(0)} µs CPU/flow; daemon/peer ${(d.flowsPerSec / pm.flowsPerSec).toFixed(2)}`);
     if (d && f) {
       console.log(
         `median: daemon ${d.flowsPerSec.toFixed(0)} flows/s ${d.cpuUsPerFlow.toFixed(0)} µs CPU/flow rss ${(d.rssBytes / 2 ** 20).toFixed(0)} MB; ` +
@@ -68,6 +77,7 @@ try {
 } finally {
   await daemon.stop();
   await floor.stop();
+  await peer?.stop();
   await db?.drop();
 }
 if (profDir) {
