@@ -10,6 +10,7 @@ import { migrate } from './store/migrate.js';
 import { formatPlan, formatStatus } from './ops/cli-format.js';
 import { formatExplain } from './ops/explain-format.js';
 import { explainRows } from './store/explain-query.js';
+import { checkConfig } from './ops/check-config.js';
 import { COMMAND_HELP, wantsHelp } from './ops/cli-help.js';
 import { resolveSharedKey } from './agi/auth.js';
 import { FLAVORS, generateDialplan, type Flavor } from './ops/dialplan.js';
@@ -24,7 +25,10 @@ Usage: failover-agi <command> [options]
 
 Commands:
   run [--config FILE]          run the daemon (default command); FILE also from FAILOVER_AGI_CONFIG
-  check-config FILE            validate a config file; exit 0 when good, 1 with every problem listed
+  check-config FILE [--diff | --against OLDFILE]
+                               validate a config file; exit 0 when good, 1 with every problem listed;
+                               --diff: what SIGHUP would change in the running daemon, each key live or
+                               restart needed (--against: compared with another file, offline)
   migrate [--config FILE]      create or upgrade the attempt-log tables in db.database (idempotent)
   explain UNIQUEID | --lead ID every attempt of a call (or of a lead's calls) from the attempt log, with the
                                carrier's health, the outcome, the verdict and why
@@ -47,6 +51,7 @@ Options for status/plan/drain/enable/force-down:
 
 Examples:
   failover-agi check-config /etc/failover-agi/config.json
+  failover-agi check-config --diff /etc/failover-agi/config.json   # before systemctl reload
   failover-agi status
   failover-agi plan 915552345678
   failover-agi force-down primary --for 10m      # daylight failover drill, no iptables needed
@@ -122,23 +127,8 @@ async function main(argv: string[]): Promise<number> {
     case '-v':
       process.stdout.write(`${version()}\n`);
       return 0;
-    case 'check-config': {
-      const file = rest[0];
-      if (!file || file.startsWith('-')) {
-        process.stderr.write(COMMAND_HELP['check-config'] ?? '');
-        return 2;
-      }
-      try {
-        const cfg = loadConfig({ file, env: {}, requireRoutes: true });
-        process.stdout.write(
-          `${file}: OK (${cfg.routing.carriers.size} carriers, ${cfg.routing.routes.size} routes: ${[...cfg.routing.routes.values()].map((r) => `${r.name}=${r.strategy}[${r.carriers.join(',')}]`).join(' ')})\n`,
-        );
-        return 0;
-      } catch (err) {
-        process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-        return 1;
-      }
-    }
+    case 'check-config':
+      return checkConfig(rest);
     case 'status':
       return control(rest, { cmd: 'status' }, (d) => formatStatus(d as DaemonStatus));
     case 'plan': {

@@ -1,5 +1,6 @@
 import { resolveSharedKey } from './agi/auth.js';
-import { AgiServer } from './agi/server.js';
+import { AgiServer, type AgiServerOptions } from './agi/server.js';
+import { CapacityLedger } from './calls/capacity-ledger.js';
 import { handleCall, type CallResult } from './calls/failover-call.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
@@ -27,9 +28,16 @@ export interface DaemonDeps {
 export interface Daemon {
   readonly server: AgiServer;
   readonly port: number;
+  /** Channels in use and cps per carrier, shared by every call; a reload keeps the counts of carriers that keep their name. */
+  readonly capacity: CapacityLedger;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
+  /**
+   * Config reload of what new connections and calls use: the AGI limits, peers and key (`sharedKey` resolved
+   * already), log.showNumbers. Host, port, listenBacklog and serverId stay as started.
+   */
+  retune(settings: DaemonSettings, sharedKey: string): void;
   /** Where round robin starts the next call on this route (read, not advanced): what `plan` shows. */
   nextRotation(route: string): number;
   /**
@@ -46,28 +54,32 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
+  const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
   const sharedKey = resolveSharedKey(settings.agi);
   const rotation = (route: string): number => {
     const n = rotations.get(route) ?? 0;
     rotations.set(route, n + 1);
     return n;
   };
+  const serverOptions = (agi: DaemonSettings['agi'], key: string): AgiServerOptions => ({
+    ...agi,
+    sharedKey: key,
+    ...(deps.observeCommand ? { observeCommand: deps.observeCommand } : {}),
+    ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
+  });
+  let showNumbers = settings.log.showNumbers;
   const server = new AgiServer(
-    {
-      ...settings.agi,
-      sharedKey,
-      ...(deps.observeCommand ? { observeCommand: deps.observeCommand } : {}),
-      ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
-    },
+    serverOptions(settings.agi, sharedKey),
     async (channel, request) => {
       const result = await handleCall(channel, request, {
         routing,
         health: deps.health,
+        capacity,
         sink: deps.sink,
         serverId: settings.serverId,
         clock,
         log,
-        showNumbers: settings.log.showNumbers,
+        showNumbers,
         rotation,
         random,
       });
@@ -81,9 +93,15 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   return {
     server,
     port,
+    capacity,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
+      capacity.configure(r.carriers.values(), clock.now());
+    },
+    retune(next, key) {
+      server.retune(serverOptions(next.agi, key));
+      showNumbers = next.log.showNumbers;
     },
     nextRotation: (route) => rotations.get(route) ?? 0,
     async stop(graceMs: number): Promise<number> {

@@ -8,7 +8,7 @@ export interface RunOptions {
   readonly attemptLog?: ServiceOptions['attemptLog'];
 }
 
-/** `failover-agi run`: the long-running service. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads carriers and routes. */
+/** `failover-agi run`: the long-running service. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads every setting that can change live. */
 export async function run(opts: RunOptions): Promise<void> {
   let cfg: LoadedConfig;
   try {
@@ -47,7 +47,7 @@ export async function run(opts: RunOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
-    service.reload();
+    service.reload().catch((err: unknown) => log.error({ err }, 'reload failed part way: restart the daemon to be sure what it runs'));
   });
 }
 

@@ -5,8 +5,10 @@ import { logSink, teeSink } from './calls/log-sink.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import { configView, effectiveSettings, planReload, withChangedFileSecrets, type ReloadPlan } from './config/reload-plan.js';
+import type { DaemonSettings } from './config/schema.js';
 import { startDaemon, type Daemon } from './daemon.js';
-import { startAmiFeed, type AmiFeed } from './health/ami-feed.js';
+import { resolveAmiSecret, startAmiFeed, type AmiFeed } from './health/ami-feed.js';
 import { createHealthMap, type HealthMap } from './health/health-map.js';
 import type { CarrierEvent } from './health/types.js';
 import type { Logger } from './log.js';
@@ -18,6 +20,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
+import { runningConfigAnswer } from './ops/running-config.js';
 import { buildStatus, type DaemonStatus } from './ops/status.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
@@ -25,7 +28,11 @@ export interface AttemptLog extends RecordSink {
   start(): Promise<void>;
   close(): Promise<void>;
   stats(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean };
+  /** Config reload of the store.* settings a running log can take (all but spoolDir). */
+  retune?(store: DaemonSettings['store']): void;
 }
+
+export type ReloadResult = { readonly ok: true; readonly plan: ReloadPlan } | { readonly ok: false; readonly problems: readonly string[] };
 
 export interface ServiceOptions {
   readonly config: LoadedConfig;
@@ -42,8 +49,11 @@ export interface Service {
   readonly metrics: Metrics;
   readonly httpPort: number | null;
   status(): DaemonStatus;
-  /** SIGHUP: a new config for new calls, or a clear refusal that keeps the running one. */
-  reload(): { ok: true } | { ok: false; problems: readonly string[] };
+  /**
+   * SIGHUP: every setting that can change live is applied (for new calls and connections), the others are named as
+   * needing a restart; or a clear refusal that keeps everything running as it was. Reloads run one at a time.
+   */
+  reload(): Promise<ReloadResult>;
   /** SIGTERM: stop accepting, drain calls, flush the attempt log. Returns calls left to Asterisk. */
   stop(): Promise<number>;
 }
@@ -55,8 +65,9 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   let cfg = o.config;
   const { settings } = cfg;
 
+  let sharedKey: string;
   try {
-    resolveSharedKey(settings.agi);
+    sharedKey = resolveSharedKey(settings.agi);
   } catch (err) {
     throw new ConfigError('agi.sharedKey', [(err as Error).message]);
   }
@@ -95,9 +106,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   }
 
   let feed: AmiFeed | null = null;
+  let amiSecret = '';
   if (settings.ami.enabled) {
     try {
-      feed = startAmiFeed({ ami: settings.ami, healthMap: health, logger: log, clock });
+      amiSecret = resolveAmiSecret(settings.ami);
+      feed = startAmiFeed({ ami: settings.ami, healthMap: health, logger: log, clock, secret: amiSecret });
     } catch (err) {
       health.close();
       await attemptLog?.close();
@@ -112,6 +125,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     routes: () => cfg.routing.routes.values(),
     store: () => attemptLog?.stats() ?? null,
     ami: () => (feed ? feed.stats() : null),
+    capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     now: () => clock.now(),
   });
   metrics = m;
@@ -154,6 +168,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
       events: recentEvents.list(),
+      capacity: d.capacity.snapshot(clock.now()),
     });
   };
 
@@ -199,7 +214,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation);
+        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':
@@ -208,6 +223,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
         const command = `failover-agi force-down${req.forMs ? ` --for ${Math.round(req.forMs / 1000)}s` : ''}`;
         return hold(req.carrier, { mode: 'force-down', until: req.forMs ? now + req.forMs : null, reason: '', at: now }, command, req.by);
       }
+      case 'config':
+        return runningConfigAnswer({ file: cfg.file, view: configView(cfg), env: process.env, nonce: req.nonce, secrets: req.secrets });
     }
   };
   let control: Awaited<ReturnType<typeof startControlServer>> | null = null;
@@ -217,6 +234,80 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     log.error({ err: (err as Error).message, path: settings.control.socket }, 'control socket unavailable: the CLI cannot reach this daemon');
   }
 
+  /** Starts the AMI feed again with the reloaded settings; carrier states stand until its login resyncs them. */
+  const startFeedAgain = (ami: DaemonSettings['ami'], secret: string): void => {
+    try {
+      feed = startAmiFeed({ ami, healthMap: health, logger: log, clock, secret });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'AMI could not start again after the reload: carrier health follows calls only until a restart');
+    }
+  };
+
+  const refuse = (problems: readonly string[]): ReloadResult => {
+    log.error({ problems }, 'reload refused: the running configuration stays');
+    return { ok: false, problems };
+  };
+
+  const reloadOnce = async (): Promise<ReloadResult> => {
+    let next: LoadedConfig;
+    try {
+      next = loadConfig({ file: o.configFile, requireRoutes: true });
+    } catch (err) {
+      return refuse(err instanceof ConfigError ? err.problems : [(err as Error).message]);
+    }
+    // everything that can still fail is read before anything is applied: a refused reload changes nothing
+    const fileSecrets: string[] = [];
+    let nextKey: string;
+    try {
+      nextKey = resolveSharedKey(next.settings.agi);
+    } catch (err) {
+      return refuse([`agi.sharedKey: ${(err as Error).message}`]);
+    }
+    if (nextKey !== sharedKey && next.settings.agi.sharedKey === cfg.settings.agi.sharedKey) fileSecrets.push('agi.sharedKeyFile');
+    let nextAmiSecret = amiSecret;
+    if (cfg.settings.ami.enabled) {
+      try {
+        nextAmiSecret = resolveAmiSecret(next.settings.ami);
+      } catch (err) {
+        return refuse([`ami.secret: ${(err as Error).message}`]);
+      }
+      if (nextAmiSecret !== amiSecret && next.settings.ami.secret === cfg.settings.ami.secret) fileSecrets.push('ami.secretFile');
+    }
+    const plan = withChangedFileSecrets(planReload(configView(cfg), configView(next)), fileSecrets);
+    const applied = new Set(plan.applied);
+    const changed = (prefix: string): boolean => plan.applied.some((k) => k.startsWith(prefix));
+    const settingsNow = effectiveSettings(cfg.settings, next.settings);
+    cfg = { settings: settingsNow, routing: next.routing, file: next.file };
+
+    if (applied.has('log.level')) log.level = settingsNow.log.level;
+    sharedKey = nextKey;
+    d.retune(settingsNow, sharedKey);
+    if (changed('health.') || applied.has('ami.staleAfter')) health.setSettings(settingsNow.health, settingsNow.ami.staleAfter);
+    if (changed('store.')) attemptLog?.retune?.(settingsNow.store);
+    amiSecret = nextAmiSecret;
+    // the old AMI connection goes first, so the new one's login resync reads the new carriers (and only it resyncs)
+    const amiAgain = settingsNow.ami.enabled && changed('ami.');
+    if (amiAgain) {
+      await feed?.stop();
+      feed = null;
+      health.amiDown();
+    }
+    d.setRouting(next.routing);
+    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
+    if (amiAgain) startFeedAgain(settingsNow.ami, amiSecret);
+
+    log.info(
+      { applied: plan.applied, restartNeeded: plan.restartNeeded, carriers: [...next.routing.carriers.keys()], routes: [...next.routing.routes.keys()] },
+      'reloaded',
+    );
+    if (plan.restartNeeded.length > 0) {
+      const why = Object.fromEntries(plan.changes.filter((c) => !c.live).map((c) => [c.key, c.note]));
+      log.warn({ restartNeeded: plan.restartNeeded, why }, `reload kept ${plan.restartNeeded.join(', ')} as they were: a restart applies them`);
+    }
+    return { ok: true, plan };
+  };
+  let reloading: Promise<unknown> = Promise.resolve();
+
   return {
     daemon: d,
     health,
@@ -224,23 +315,15 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     httpPort: http?.port ?? null,
     status,
     reload() {
-      let next: LoadedConfig;
-      try {
-        next = loadConfig({ file: o.configFile, requireRoutes: true });
-      } catch (err) {
-        const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
-        log.error({ problems }, 'reload refused: the running configuration stays');
-        return { ok: false, problems };
-      }
-      cfg = next;
-      d.setRouting(next.routing);
-      health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
-      log.info({ carriers: [...next.routing.carriers.keys()], routes: [...next.routing.routes.keys()] }, 'reloaded carriers and routes (calls in progress keep theirs)');
-      return { ok: true };
+      const r = reloading.catch(() => undefined).then(reloadOnce);
+      reloading = r;
+      return r;
     },
     async stop() {
-      log.info({ graceMs: settings.shutdown.grace, activeCalls: d.server.activeCalls }, 'stopping: no new calls, draining');
-      const left = await d.stop(settings.shutdown.grace);
+      const grace = cfg.settings.shutdown.grace;
+      log.info({ graceMs: grace, activeCalls: d.server.activeCalls }, 'stopping: no new calls, draining');
+      await reloading.catch(() => undefined);
+      const left = await d.stop(grace);
       await control?.close();
       await http?.close();
       await feed?.stop();

@@ -1,8 +1,9 @@
 -- Which carriers are answering right now? Dials and answer-seizure ratio (ASR) per carrier over the last 15 minutes.
 -- Dials only (the carrier_dial view): skipped carriers were never seized. ASR = answered / dials.
 -- carrier_failed = carrier-side failures (timeouts, 5xx, unreachable); callee_stop = busy, no answer, 404/486/603.
+-- Times are UTC. @fa_until (optional) looks back from another moment than now; every windowed query takes it.
 -- Run:  mysql failover_agi < sql/queries/asr-15min.sql
--- Times are UTC. To look back from another moment: SET @fa_until = '2026-11-25 14:30:00'; then SOURCE this file.
+--       mysql --init-command="SET @fa_until = '2026-11-25 14:30:00'" failover_agi < sql/queries/asr-15min.sql
 SELECT carrier,
        COUNT(*)                                          AS dials,
        SUM(verdict = 'answered')                         AS answered,

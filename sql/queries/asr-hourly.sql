@@ -1,6 +1,7 @@
 -- How did each carrier do hour by hour today? Dials and ASR per carrier per hour over the last 24 hours.
 -- Dials only (carrier_dial view); ASR = answered / dials. Hours are UTC.
--- Run:  mysql failover_agi < sql/queries/asr-hourly.sql        (@fa_until as in asr-15min.sql)
+-- Run:  mysql failover_agi < sql/queries/asr-hourly.sql
+-- (@fa_until as in asr-15min.sql)
 SELECT DATE_FORMAT(started_at, '%Y-%m-%d %H:00')         AS hour_utc,
        carrier,
        COUNT(*)                                          AS dials,

@@ -1,6 +1,7 @@
 -- How much time did calls spend on carriers that then failed? Seconds spent on failed Dials per carrier, last hour.
 -- A carrier that swallows INVITEs shows here long before its ASR moves: every failed Dial is time a lead waited.
--- Run:  mysql failover_agi < sql/queries/time-wasted.sql       (@fa_until as in asr-15min.sql)
+-- Run:  mysql failover_agi < sql/queries/time-wasted.sql
+-- (@fa_until as in asr-15min.sql)
 SELECT carrier,
        COUNT(*)                                          AS failed_dials,
        ROUND(SUM(ring_ms) / 1000, 1)                     AS seconds_wasted,

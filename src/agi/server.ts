@@ -32,19 +32,28 @@ function normalizeAddress(a: string): string {
  */
 export class AgiServer {
   private readonly server: Server;
-  private readonly allowed: Set<string>;
+  private allowed: Set<string>;
   private readonly live = new Set<AgiChannel>();
   private readonly idle = new Set<Socket>();
   accepting = false;
 
   constructor(
-    private readonly opts: AgiServerOptions,
+    private opts: AgiServerOptions,
     private readonly handler: AgiHandler,
     private readonly log: Logger,
   ) {
     this.allowed = new Set(opts.allowedPeers.map(normalizeAddress));
     this.server = createServer((socket) => this.onConnection(socket));
     this.server.on('error', (err) => this.log.error({ err }, 'AGI server error'));
+  }
+
+  /**
+   * Config reload: new connections get these limits, peers and key. A connection already open keeps the limits it
+   * was accepted with (its channel holds them); host, port and listenBacklog need a new socket and are ignored.
+   */
+  retune(opts: AgiServerOptions): void {
+    this.opts = { ...opts, host: this.opts.host, port: this.opts.port, listenBacklog: this.opts.listenBacklog };
+    this.allowed = new Set(opts.allowedPeers.map(normalizeAddress));
   }
 
   get activeCalls(): number {
@@ -96,6 +105,8 @@ export class AgiServer {
   }
 
   private onConnection(socket: Socket): void {
+    // the settings at accept time hold for the whole connection, even across a reload
+    const opts = this.opts;
     const remote = normalizeAddress(socket.remoteAddress ?? '');
     if (!this.accepting) {
       socket.destroy();
@@ -103,21 +114,21 @@ export class AgiServer {
     }
     if (!this.allowed.has(remote)) {
       this.log.warn({ remote }, 'AGI connection refused: address not in agi.allowedPeers');
-      this.opts.onRefused?.('peer');
+      opts.onRefused?.('peer');
       socket.destroy();
       return;
     }
-    if (this.connections >= this.opts.maxConnections) {
-      this.log.error({ remote, limit: this.opts.maxConnections }, 'AGI connection refused: agi.maxConnections reached');
-      this.opts.onRefused?.('limit');
+    if (this.connections >= opts.maxConnections) {
+      this.log.error({ remote, limit: opts.maxConnections }, 'AGI connection refused: agi.maxConnections reached');
+      opts.onRefused?.('limit');
       socket.destroy();
       return;
     }
     socket.on('error', () => undefined);
     // a remote Asterisk that vanishes without a FIN: the kernel's probes end the socket instead of holding it for ever
-    if (this.opts.keepAliveIdle > 0) socket.setKeepAlive(true, this.opts.keepAliveIdle);
+    if (opts.keepAliveIdle > 0) socket.setKeepAlive(true, opts.keepAliveIdle);
     this.idle.add(socket);
-    const channel = new AgiChannel(socket, this.opts);
+    const channel = new AgiChannel(socket, opts);
     channel.on('protocolError', (err: Error) => this.log.warn({ remote, err: err.message }, 'AGI connection closed'));
     channel
       .readRequest()
@@ -125,14 +136,14 @@ export class AgiServer {
         this.idle.delete(socket);
         if (channel.closed) return;
         const request = withoutKey(raw);
-        if (this.opts.sharedKey !== '' && !keyMatches(this.opts.sharedKey, raw.params.get('key'))) {
+        if (opts.sharedKey !== '' && !keyMatches(opts.sharedKey, raw.params.get('key'))) {
           // no command at all: a fake peer learns nothing, a real Asterisk with a stale dialplan finds FAILOVER_STATUS
           // empty (no Dial placed) and dials its static cascade; nothing from this connection reaches health
           this.log.warn(
             { remote, script: request.script, uniqueid: request.uniqueid, keyProblem: raw.params.has('key') ? 'wrong' : 'missing' },
             'AGI connection refused: no valid agi.sharedKey in the AGI URL',
           );
-          this.opts.onRefused?.('key');
+          opts.onRefused?.('key');
           socket.destroy();
           return;
         }

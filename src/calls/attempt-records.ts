@@ -35,6 +35,9 @@ export class CallRecorder {
       answeredAt: null,
       ringMs: 0,
       talkMs: 0,
+      pddMs: null,
+      ringtimeMs: null,
+      progresstimeMs: null,
       dialStatus: '',
       cause: null,
       sipCode: null,
@@ -50,7 +53,7 @@ export class CallRecorder {
     }
     if (this.log.isLevelEnabled('debug')) {
       this.log.debug(
-        { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, ringMs: r.ringMs, talkMs: r.talkMs },
+        { attempt: r.attempt, carrier: r.carrier, verdict: r.verdict, reason: r.reason, dialStatus: r.dialStatus, cause: r.cause, sipCode: r.sipCode, pddMs: r.pddMs, ringMs: r.ringMs, talkMs: r.talkMs },
         'attempt',
       );
     }
@@ -62,12 +65,26 @@ export class CallRecorder {
   }
 }
 
-/** Time to answer and talk time from ANSWEREDTIME_MS and our own clock; DIALEDTIME is the caller channel's age. */
+/**
+ * Time to answer and talk time. Talk time is ANSWEREDTIME_MS, Asterisk's own measure (set_duration_var(),
+ * app_dial.c:1253), kept as it is; time to answer is what is left of the Dial on our clock (never below 0).
+ * DIALEDTIME is the caller channel's age, so it is not used.
+ */
 export function attemptTimings(answered: boolean, answeredMs: number | null, startedAt: number, endedAt: number): Pick<AttemptRecord, 'answeredAt' | 'ringMs' | 'talkMs'> {
   if (!answered) return { answeredAt: null, ringMs: endedAt - startedAt, talkMs: 0 };
-  const talkMs = Math.max(0, Math.min(answeredMs ?? 0, endedAt - startedAt));
-  const answeredAt = endedAt - talkMs;
+  const talkMs = Math.max(0, answeredMs ?? 0);
+  const answeredAt = Math.max(startedAt, endedAt - talkMs);
   return { answeredAt, ringMs: answeredAt - startedAt, talkMs };
+}
+
+/**
+ * Post-dial delay: RINGTIME_MS and PROGRESSTIME_MS are each set once per Dial, at its first 180 / first 183 with
+ * SDP, as ms since the dialed channel was created (app_dial.c:1600, :1634); the earlier one is when the caller
+ * first heard something. Null when neither came (a 503 without ringing, a swallowed INVITE).
+ */
+export function postDialDelay(o: Pick<AttemptOutcome, 'ringMs' | 'progressMs'>): Pick<AttemptRecord, 'pddMs' | 'ringtimeMs' | 'progresstimeMs'> {
+  const alerts = [o.ringMs, o.progressMs].filter((v): v is number => v !== null && v >= 0);
+  return { pddMs: alerts.length > 0 ? Math.min(...alerts) : null, ringtimeMs: o.ringMs, progresstimeMs: o.progressMs };
 }
 
 export function verdictLabel(v: Verdict, more: boolean): AttemptVerdict {
@@ -91,6 +108,7 @@ export function dialRecordFields(
     startedAt: at.startedAt,
     endedAt: at.endedAt,
     ...attemptTimings(v.answered, o.answeredMs, at.startedAt, at.endedAt),
+    ...postDialDelay(o),
     dialStatus: v.dialStatus ?? o.dialStatus,
     cause: attemptCause(o, leg),
     sipCode: leg?.sipCode ?? null,

@@ -13,6 +13,7 @@ import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { readChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
+import { HeldChannels, type CapacityView } from './capacity-ledger.js';
 import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
@@ -22,6 +23,8 @@ import type { AttemptRecord, RecordSink } from './records.js';
 export interface CallContext {
   readonly routing: ValidatedRouting;
   readonly health: HealthView;
+  /** Channel and cps caps per carrier, shared by every call of the daemon. */
+  readonly capacity: CapacityView;
   readonly sink: RecordSink;
   readonly serverId: string;
   readonly clock: Clock;
@@ -116,12 +119,20 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   for (const sk of plan.skipped) rec.skip(sk.carrier, sk.health, sk.reason, t0);
   if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
 
-  const { ending, dials } = await dialGroups(channel, req, ctx, route, normalized.number, plan.targets, rec, log, t0);
-  if (ending.status === 'EXHAUSTED' && !rec.records.some((r) => r.verdict === 'exhausted')) {
+  // whatever ends the Dials (a return, an exception), no channel of this call stays counted
+  const held = new HeldChannels(ctx.capacity);
+  const groups = await dialGroups(channel, req, ctx, route, normalized.number, plan.targets, rec, log, t0, held).finally(() => held.releaseAll());
+  const { dials } = groups;
+  // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
+  const ending: Ending = groups.ending.status === 'EXHAUSTED' && dials === 0 && groups.capped > 0 ? { status: 'CAPACITY', carrier: '', dialStatus: 'CONGESTION', cause: 34 } : groups.ending;
+  if ((ending.status === 'EXHAUSTED' || ending.status === 'CAPACITY') && !rec.records.some((r) => r.verdict === 'exhausted')) {
     // every call that found no carrier ends on an 'exhausted' row, so ops can count them without guessing from skips
     const at = now();
-    rec.emit({ verdict: 'exhausted', reason: dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try', startedAt: at, endedAt: at });
+    const reason =
+      ending.status === 'CAPACITY' ? 'no carrier could be tried: every carrier left is at its capacity cap (FAILOVER_STATUS=CAPACITY)' : dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try';
+    rec.emit({ verdict: 'exhausted', reason, startedAt: at, endedAt: at });
   }
+  if (ending.status === 'CAPACITY') log.warn({ route: route.name }, 'every carrier left for this call is at its capacity cap: FAILOVER_STATUS=CAPACITY, no Dial placed');
   const dialStatus = ending.dialStatus || (ending.status === 'ERROR' ? '' : 'CHANUNAVAIL');
   const vars: Record<string, string> = {
     FAILOVER_STATUS: ending.status,
@@ -155,7 +166,8 @@ async function dialGroups(
   rec: CallRecorder,
   log: Logger,
   t0: number,
-): Promise<{ ending: Ending; dials: number }> {
+  held: HeldChannels,
+): Promise<{ ending: Ending; dials: number; capped: number }> {
   const now = (): number => ctx.clock.now();
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
@@ -167,13 +179,24 @@ async function dialGroups(
   let causeBefore: number | null = null;
   let armed = false;
   let staleKeys = true;
+  let capped = 0;
 
   for (let g = 0; g < groups.length; g++) {
     const usable: PlannedTarget[] = [];
     for (const t of groups[g] as PlannedTarget[]) {
-      if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, now());
-      else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', now());
-      else usable.push(t);
+      const at = now();
+      // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
+      const full = legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
+      if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
+      else if (full !== null) {
+        capped++;
+        rec.skip(t.carrier.name, t.health, full, at);
+      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', at);
+      else {
+        // taken in the same tick as the check: no other call can take the last channel in between
+        held.take(t.carrier.name, at);
+        usable.push(t);
+      }
     }
     if (usable.length === 0) continue;
     const carriers = usable.map((t) => t.carrier);
@@ -190,7 +213,7 @@ async function dialGroups(
     }
     if (channel.hungUp || channel.closed) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
     }
     try {
       if (!armed) {
@@ -210,11 +233,11 @@ async function dialGroups(
     } catch (err) {
       release(usable, 'AGI error before the Dial');
       log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
-      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials };
+      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped };
     }
     if (channel.hungUp) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
     }
 
     const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
@@ -222,6 +245,8 @@ async function dialGroups(
     dials++;
     legsDialed += usable.length;
     const run = await runAttempt(channel, data, causeBefore, now);
+    // Dial returned: an answered call was bridged until now, so its channels are free only here
+    held.releaseAll();
     const label = usable.map((t) => t.carrier.name).join('&');
     if (!run.ok) {
       // the Dial may have rung someone: record it and never dial again
@@ -233,7 +258,7 @@ async function dialGroups(
         rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       }
       log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
-      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials };
+      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped };
     }
     const o = run.outcome;
     causeBefore = o.channelCause;
@@ -263,10 +288,10 @@ async function dialGroups(
     const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
     ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
     if (judged.verdict.kind === 'stop') {
-      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials };
+      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped };
     }
   }
-  return { ending, dials };
+  return { ending, dials, capped };
 }
 
 /** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */

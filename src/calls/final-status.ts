@@ -15,6 +15,8 @@ export type FailoverStatus =
   | 'NOROUTE'
   | 'CHANUNAVAIL'
   | 'CONGESTION'
+  /** No Dial placed: every carrier left for the call is at its maxChannels or maxCps cap (DIALSTATUS=CONGESTION, cause 34). */
+  | 'CAPACITY'
   | 'ERROR';
 
 export function statusAfterStop(dialStatus: string, verdict: Verdict, callerLeft: boolean): FailoverStatus {

@@ -29,8 +29,18 @@ export interface AttemptRecord {
   readonly startedAt: number;
   readonly answeredAt: number | null;
   readonly endedAt: number;
+  /** Dial start to answer (answered) or to Dial's end (not answered), on the daemon's clock. */
   readonly ringMs: number;
+  /** ANSWEREDTIME_MS: Asterisk's talk time of an answered Dial; 0 otherwise. */
   readonly talkMs: number;
+  /**
+   * Post-dial delay: the earlier of RINGTIME_MS and PROGRESSTIME_MS, ms from the dialed channel's creation to the
+   * first 180 / 183 (app_dial.c wait_for_answer()); null when neither came. Absent in records spooled before schema 4.
+   */
+  readonly pddMs?: number | null;
+  /** RINGTIME_MS / PROGRESSTIME_MS as Dial left them; null when unset. Absent in records spooled before schema 4. */
+  readonly ringtimeMs?: number | null;
+  readonly progresstimeMs?: number | null;
   readonly dialStatus: string;
   readonly cause: number | null;
   readonly sipCode: number | null;

@@ -40,6 +40,17 @@ function int(p: Problems, o: Obj, key: string, path: string, def: number, min: n
   return v;
 }
 
+/** A JSON number (fractions allowed) from min to max; a string such as "10" is refused, never read as 10. */
+function num(p: Problems, o: Obj, key: string, path: string, def: number, min: number, max: number, why: string): number {
+  const v = o[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    p.add(`${path}.${key}`, v, why);
+    return def;
+  }
+  return v;
+}
+
 function codes(p: Problems, o: Obj, key: string, path: string, def: readonly number[]): number[] {
   const v = o[key];
   if (v === undefined) return [...def];
@@ -51,7 +62,22 @@ function codes(p: Problems, o: Obj, key: string, path: string, def: readonly num
 }
 
 /** Every key a carrier accepts (other keys are refused); docs/configuration.md documents each of them. */
-export const CARRIER_KEYS: readonly string[] = ['name', 'dial', 'peer', 'ringTimeout', 'progressTimeout', 'dialOptions', 'weight', 'enabled', 'retrySipCodes', 'finalSipCodes', 'retryAfterRinging'];
+export const CARRIER_KEYS: readonly string[] = [
+  'name',
+  'dial',
+  'peer',
+  'ringTimeout',
+  'progressTimeout',
+  'dialOptions',
+  'weight',
+  'enabled',
+  'retrySipCodes',
+  'finalSipCodes',
+  'retryAfterRinging',
+  'maxChannels',
+  'maxCps',
+  'clusterShare',
+];
 /** Every key a route accepts. */
 export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
 
@@ -65,6 +91,9 @@ export const CARRIER_DEFAULTS = {
   retrySipCodes: [] as readonly number[],
   finalSipCodes: [] as readonly number[],
   retryAfterRinging: false,
+  maxChannels: 0,
+  maxCps: 0,
+  clusterShare: 1,
 } as const;
 
 /** The fixed defaults of route keys; name and carriers are required, script defaults to the name, maxAttempts to the number of carriers, pattern to none. */
@@ -95,6 +124,16 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   if (typeof retryAfterRinging !== 'boolean') p.add(`${path}.retryAfterRinging`, retryAfterRinging, 'must be true or false');
   const ringTimeout = int(p, raw, 'ringTimeout', path, CARRIER_DEFAULTS.ringTimeout, 1, 3600);
   const progressTimeout = int(p, raw, 'progressTimeout', path, CARRIER_DEFAULTS.progressTimeout, 0, 3600);
+  const maxChannels = int(p, raw, 'maxChannels', path, CARRIER_DEFAULTS.maxChannels, 0, 100000);
+  const maxCps = num(p, raw, 'maxCps', path, CARRIER_DEFAULTS.maxCps, 0, 10000, 'must be a number of calls per second from 0 (no cap) to 10000, e.g. 10 or 0.5');
+  const clusterShare = num(p, raw, 'clusterShare', path, CARRIER_DEFAULTS.clusterShare, 0, 1, 'must be a number above 0 and at most 1 (the share of maxChannels and maxCps this dialer may use)');
+  if (clusterShare === 0) p.add(`${path}.clusterShare`, 0, 'must be above 0: a share of 0 would leave this dialer nothing (set enabled: false to stop using the carrier)');
+  else if (maxChannels > 0 && Math.floor(maxChannels * clusterShare) === 0) {
+    p.add(`${path}.clusterShare`, clusterShare, `maxChannels ${maxChannels} × clusterShare ${clusterShare} rounds down to 0 channels: this dialer could never dial the carrier`);
+  }
+  if (raw['clusterShare'] === clusterShare && clusterShare > 0 && raw['maxChannels'] === undefined && raw['maxCps'] === undefined) {
+    p.add(`${path}.clusterShare`, raw['clusterShare'], 'has nothing to share: set maxChannels or maxCps (the contract) as well');
+  }
   return {
     name,
     dial,
@@ -107,6 +146,9 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     retrySipCodes: codes(p, raw, 'retrySipCodes', path, CARRIER_DEFAULTS.retrySipCodes),
     finalSipCodes: codes(p, raw, 'finalSipCodes', path, CARRIER_DEFAULTS.finalSipCodes),
     retryAfterRinging: retryAfterRinging === true,
+    maxChannels,
+    maxCps,
+    clusterShare,
   };
 }
 

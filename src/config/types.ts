@@ -25,6 +25,18 @@ export interface CarrierConfig {
    * true lets such a failure go on to the next carrier (for carriers known to send 180 before routing).
    */
   readonly retryAfterRinging: boolean;
+  /**
+   * Channels the carrier's contract allows at once (0 = no cap): Dial legs in progress plus bridged calls, counted
+   * by this daemon. A carrier at its cap is skipped for the next carrier, never dialed over it.
+   */
+  readonly maxChannels: number;
+  /** Calls per second the contract allows (0 = no cap; fractions such as 0.5 allowed): a token bucket per carrier. */
+  readonly maxCps: number;
+  /**
+   * The share of maxChannels and maxCps this dialer may use, for a contract split across a dialer cluster
+   * (1 = all of it): floor(maxChannels × clusterShare) channels and maxCps × clusterShare calls per second.
+   */
+  readonly clusterShare: number;
 }
 
 export interface RouteConfig {

@@ -53,6 +53,11 @@ export interface HealthMap extends HealthView {
   setAdmin(carrier: string, hold: AdminHold | null): boolean;
   /** Config reload: new carriers start unknown, kept ones keep their state, changed peers wait for a resync. */
   replaceCarriers(carriers: Iterable<CarrierConfig>, routes: Iterable<RouteShape>): void;
+  /**
+   * Config reload: the next decisions use these settings. Current state stands: an open breaker keeps the end of
+   * ejection it was given, a hold-down its release; counts in the window are judged by the new thresholds.
+   */
+  setSettings(health: DaemonSettings['health'], staleAfter: number): void;
   /** Told after replaceCarriers (the AMI feed resyncs). */
   onCarriersReplaced(fn: () => void): () => void;
   inspect(): ReadonlyMap<string, CarrierInspection>;
@@ -77,7 +82,7 @@ const MAX_TIMER = 2_147_483_647;
 export function createHealthMap(opts: HealthMapOptions): HealthMap {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
-  const s = coreSettings(opts.health, opts.staleAfter ?? 30_000);
+  let s = coreSettings(opts.health, opts.staleAfter ?? 30_000);
   let state: CoreState = initialState([...opts.carriers], [...opts.routes], s, clock.now(), opts.amiEnabled === false ? 'AMI off (ami.enabled=false)' : undefined);
   let snap: HealthSnapshot | null = null;
   let due: number | null = nextDeadline(state, s);
@@ -188,6 +193,11 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
           log.error({ err }, 'carriers-replaced listener threw (ignored)');
         }
       }
+    },
+    setSettings(health, staleAfter) {
+      s = coreSettings(health, staleAfter);
+      // a tick under the new settings re-arms the timer for whatever deadline they move
+      run({ kind: 'tick' });
     },
     onCarriersReplaced(fn) {
       replacedListeners.add(fn);

@@ -6,12 +6,24 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   run: `Usage: failover-agi run [--config FILE]
 
 Runs the daemon in the foreground (systemd's ExecStart). FILE, else FAILOVER_AGI_CONFIG, else the built-in
-defaults. Stops on SIGTERM (drain, then flush the attempt log) and reloads carriers and routes on SIGHUP.
+defaults. Stops on SIGTERM (drain, then flush the attempt log). On SIGHUP it reads FILE again and applies every
+setting that can change live (carriers, routes, log.level, health.*, AGI limits, AMI, ...; calls in progress keep
+theirs); the log line "reloaded" names what was applied and what needs a restart (check-config --diff shows it
+beforehand). An invalid FILE is refused and everything keeps running as it was.
 `,
-  'check-config': `Usage: failover-agi check-config FILE
+  'check-config': `Usage: failover-agi check-config FILE [--diff [--socket PATH] | --against OLDFILE]
 
 Validates FILE as the daemon would read it: exit 0 with a one-line summary when it is good, 1 with every
 problem listed (key path, value, why), 2 when no FILE is given.
+
+  --diff            also compare FILE with the running daemon's config (over its control socket: --socket, else
+                    FAILOVER_AGI_CONTROL_SOCKET, else FILE's control.socket): each changed key with old → new
+                    (a secret only as "(changed)"), and whether SIGHUP applies it (live) or it needs a restart;
+                    carriers and routes added, removed or changed. Exit 3 when no daemon answers.
+  --against OLDFILE compare FILE with OLDFILE instead, offline (CI, review); exit 1 when OLDFILE is invalid.
+
+Example:
+  failover-agi check-config --diff /etc/failover-agi/config.json && systemctl reload failover-agi
 `,
   migrate: `Usage: failover-agi migrate [--config FILE]
 
@@ -46,7 +58,8 @@ database cannot be read, 2 on a usage error.
   status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
 
 Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
-15 minutes, AMI and database state. Exit 3 when the daemon cannot be reached.
+15 minutes, channels in use and cps against its caps, AMI and database state. Exit 3 when the daemon cannot be
+reached.
 `,
   plan: `Usage: failover-agi plan NUMBER [--script S | --route R] [--json] [--socket PATH | --config FILE]
 

@@ -1,3 +1,5 @@
+import { NONCE } from './running-config.js';
+
 /**
  * Who asked, as the CLI tells it: its user and uid, and SUDO_USER when run through sudo. Only root and the ops group
  * can open the socket at all (its mode is the access control); this names which of them it was, for the audit row.
@@ -20,7 +22,9 @@ export type ControlRequest =
   | { readonly cmd: 'plan'; readonly number: string; readonly route?: string; readonly script?: string }
   | { readonly cmd: 'drain'; readonly carrier: string; readonly by?: Operator }
   | { readonly cmd: 'enable'; readonly carrier: string; readonly by?: Operator }
-  | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null; readonly by?: Operator };
+  | { readonly cmd: 'force-down'; readonly carrier: string; readonly forMs: number | null; readonly by?: Operator }
+  /** The running config for `check-config --diff`, secrets answered against the CLI's fingerprints (running-config.ts). */
+  | { readonly cmd: 'config'; readonly nonce: string; readonly secrets: Readonly<Record<string, string>> };
 
 const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
@@ -69,6 +73,16 @@ export function parseControlRequest(line: string): ControlRequest | string {
       const forMs = typeof o['forMs'] === 'number' && o['forMs'] > 0 ? o['forMs'] : null;
       const by = operatorOf(o['by']);
       return by ? { cmd: 'force-down', carrier, forMs, by } : { cmd: 'force-down', carrier, forMs };
+    }
+    case 'config': {
+      const nonce = str('nonce');
+      if (nonce === null || !NONCE.test(nonce)) return 'config needs a nonce of 32 to 128 hex digits';
+      const raw = o['secrets'];
+      const secrets: Record<string, string> = {};
+      if (typeof raw === 'object' && raw !== null) {
+        for (const [k, val] of Object.entries(raw as Record<string, unknown>)) if (typeof val === 'string' && /^[0-9a-f]{64}$/.test(val)) secrets[k] = val;
+      }
+      return { cmd: 'config', nonce, secrets };
     }
     default:
       return `unknown command ${JSON.stringify(o['cmd'])}`;

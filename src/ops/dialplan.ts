@@ -7,6 +7,8 @@ import { buildDialData } from '../routing/dial-string.js';
  *
  * The decision after AGI() rests on one rule: dial statically only when no Dial can have been placed.
  * - FAILOVER_STATUS empty: the daemon never ran (AGISTATUS=FAILURE) or closed at once; NOROUTE: no route.
+ * - CAPACITY placed no Dial either, but the carriers are at their contracts' caps: a static Dial would go over them,
+ *   so it ends like a final status, with the daemon's congestion cause.
  * - Everything else (DIALING: the daemon died after a Dial; ERROR; every final status) may have rung the
  *   callee, so the context hangs up with the daemon's cause and never dials again.
  * FAILOVER_STATUS and FAILOVER_CAUSE are cleared right before AGI(): a second AGI run on a channel starts with
@@ -113,6 +115,8 @@ function header(opts: DialplanOptions, route: RouteEntry, carriers: readonly Car
     '  FAILOVER_STATUS empty (daemon down: AGISTATUS=FAILURE, or it closed at once) or NOROUTE: no Dial was',
     '    placed -> the static cascade, carriers in config order, on to the next only on CHANUNAVAIL/CONGESTION;',
     '  INVALID -> Hangup(28) (invalid number format), no Dial;',
+    '  CAPACITY (every carrier left is at its maxChannels/maxCps cap; no Dial placed) -> Hangup(${FAILOVER_CAUSE}),',
+    '    34 congestion with DIALSTATUS=CONGESTION: the static cascade would dial over the contracts, so it never runs;',
     '  anything else (DIALING: the daemon died after a Dial; ERROR; ANSWER BUSY NOANSWER CANCEL CHANUNAVAIL',
     '    CONGESTION EXHAUSTED) -> Hangup(${FAILOVER_CAUSE}), never a second Dial: someone may have been rung.',
   );

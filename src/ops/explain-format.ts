@@ -24,7 +24,7 @@ export function formatExplain(rows: readonly ExplainRow[], asked: string): strin
     .map((call) => {
       const first = call[0] as ExplainRow;
       const head = `call ${first.uniqueid} on ${first.serverId}: route ${first.route || '-'} (${first.strategy || '-'}), number ${first.number || '-'}${first.leadId !== null ? `, lead ${first.leadId}` : ''}${first.campaign ? `, campaign ${first.campaign}` : ''}, started ${time(first.startedAt)} UTC`;
-      const table = [['#', 'CARRIER', 'HEALTH', 'DIAL', 'VERDICT', 'DIALSTATUS', 'CAUSE', 'SIP', 'RING ms', 'TALK ms', 'WHY']];
+      const table = [['#', 'CARRIER', 'HEALTH', 'DIAL', 'VERDICT', 'DIALSTATUS', 'CAUSE', 'SIP', 'PDD ms', 'RING ms', 'TALK ms', 'WHY']];
       for (const r of call) {
         table.push([
           String(r.attempt),
@@ -35,6 +35,7 @@ export function formatExplain(rows: readonly ExplainRow[], asked: string): strin
           r.dialStatus || '-',
           r.cause === null ? '-' : String(r.cause),
           r.sipCode === null ? '-' : `${r.sipCode}${r.sipReason ? ` ${r.sipReason}` : ''}`,
+          r.pddMs === null ? '-' : String(r.pddMs),
           String(r.ringMs),
           String(r.talkMs),
           r.reason,

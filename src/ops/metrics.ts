@@ -1,6 +1,8 @@
 import client from 'prom-client';
+import type { CapacitySnapshot } from '../calls/capacity-ledger.js';
 import type { CallResult } from '../calls/failover-call.js';
 import type { AttemptRecord, RecordSink } from '../calls/records.js';
+import { capacityReasonKind } from '../routing/capacity.js';
 import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
 
 /** Live values read at scrape time, so nothing is counted twice and nothing goes stale. */
@@ -12,6 +14,8 @@ export interface MetricSources {
   store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean; dropped?: Readonly<Record<string, number>> } | null;
   /** null when AMI is off (ami.enabled false): then "disconnected" is no alarm. */
   ami?(): { connected: boolean; lastEventAt: number | null } | null;
+  /** Channels in use, caps and Dial legs started per carrier (the daemon's capacity ledger). */
+  capacity?(): CapacitySnapshot;
   now(): number;
 }
 
@@ -19,6 +23,8 @@ export interface MetricSources {
 export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): string {
   if (r.reason.startsWith('maxAttempts')) return 'max_attempts';
   if (r.reason.startsWith('half-open')) return 'probe_taken';
+  const cap = capacityReasonKind(r.reason);
+  if (cap) return cap;
   if (r.reason.startsWith('weight 0')) return 'drained';
   if (r.reason.startsWith('all carriers down')) return 'route_refused';
   if (r.reason === 'carrier not configured') return 'not_configured';
@@ -84,6 +90,46 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const r of src.routes()) r.carriers.forEach((carrier, i) => this.set({ route: r.name, carrier, position: String(i + 1) }, 1));
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_channels_in_use`,
+    help: 'Dial legs in progress per carrier through this daemon (a bridged call holds its leg until Dial returns)',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.capacity?.() ?? []) this.set({ carrier }, c.channelsInUse);
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_channel_cap`,
+    help: 'Channels this daemon may hold per carrier: floor(maxChannels × clusterShare); absent for a carrier with no cap',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.capacity?.() ?? []) if (c.channelCap !== null) this.set({ carrier }, c.channelCap);
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_cps_cap`,
+    help: 'Calls per second this daemon may start per carrier: maxCps × clusterShare; absent for a carrier with no cap',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.capacity?.() ?? []) if (c.cpsCap !== null) this.set({ carrier }, c.cpsCap);
+    },
+  });
+  new client.Counter({
+    name: `${p}carrier_dial_legs_total`,
+    help: 'Dial legs started per carrier (one per carrier of a simultaneous Dial): rate() of it is the carrier’s cps',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.capacity?.() ?? []) this.inc({ carrier }, c.startsTotal);
     },
   });
   new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });

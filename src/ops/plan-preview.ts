@@ -3,7 +3,11 @@ import type { CarrierConfig } from '../config/types.js';
 import type { HealthSnapshot, HealthState } from '../health/types.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
+import { capacityReasonKind } from '../routing/capacity.js';
 import { planAttempts, type Plan } from '../routing/plan.js';
+
+/** Why a carrier would be skipped for its capacity cap right now ("at channel cap 30/30"), or null. */
+export type CapacityCheck = (carrier: string) => string | null;
 
 export interface PlannedDial {
   /** The carriers of this Dial (several for `simultaneous`). */
@@ -30,6 +34,24 @@ export interface PlanPreview {
   readonly failedOpen: boolean;
   /** How the order was chosen: round robin's next start, weighted's draw. */
   readonly note: string;
+  /** Every carrier left is at its capacity cap now: the call would end with FAILOVER_STATUS=CAPACITY, no Dial. */
+  readonly atCapacity: boolean;
+}
+
+/**
+ * The plan as a call placed now would dial it: a carrier at its cap is skipped where the call would skip it, when
+ * its Dial comes, before maxAttempts counts it. Later Dials of a sequential route come later, so a cap can free or
+ * fill by then: the preview shows the caps of this moment.
+ */
+function withCaps(plan: Plan, blocked: CapacityCheck): Plan {
+  const targets: Plan['targets'][number][] = [];
+  const skipped = [...plan.skipped];
+  for (const t of plan.targets) {
+    const why = blocked(t.carrier.name);
+    if (why === null) targets.push(t);
+    else skipped.push({ carrier: t.carrier.name, health: t.health, reason: why });
+  }
+  return { ...plan, targets, skipped };
 }
 
 function dialsOf(plan: Plan, route: RouteEntry, number: string): PlannedDial[] {
@@ -53,9 +75,10 @@ export function previewPlan(
   health: HealthSnapshot,
   ask: { readonly number: string; readonly route?: string | null; readonly script?: string | null },
   nextRotation: (route: string) => number,
+  blocked: CapacityCheck = () => null,
 ): PlanPreview {
   const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
-  const base = { script, orders: [], skipped: [], failedOpen: false, note: '' };
+  const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false };
   const route = ask.route ? (routing.routes.get(ask.route) ?? null) : findRoute(routing, script, ask.number);
   if (!route) return { ...base, route: null, strategy: '', number: null, error: ask.route ? `no route named ${ask.route}` : `NOROUTE: no route for script ${script} and number ${ask.number}` };
   const n = normalizeNumber(ask.number, route);
@@ -71,15 +94,17 @@ export function previewPlan(
     let from = 0;
     orders = drawn.map((c) => {
       // the middle of this carrier's slice of [0, 1): the draw that makes it first
-      const plan = planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total });
+      const plan = withCaps(planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total }), blocked);
       from += c.weight;
       return { plan, share: c.weight / total };
     });
     note = 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls';
   } else {
-    orders = [{ plan: planAttempts({ ...input, rotation, random: 0.5 }), share: 1 }];
+    orders = [{ plan: withCaps(planAttempts({ ...input, rotation, random: 0.5 }), blocked), share: 1 }];
   }
-  const first = orders[0]?.plan ?? planAttempts({ ...input, rotation, random: 0 });
+  const first = orders[0]?.plan ?? withCaps(planAttempts({ ...input, rotation, random: 0 }), blocked);
+  const atCapacity = first.targets.length === 0 && first.skipped.some((sk) => capacityReasonKind(sk.reason) !== null);
+  if (atCapacity) note = [note, 'every carrier left is at its capacity cap: the call would end with FAILOVER_STATUS=CAPACITY (congestion), no Dial'].filter(Boolean).join('; ');
   return {
     ...base,
     route: route.name,
@@ -90,5 +115,6 @@ export function previewPlan(
     skipped: first.skipped.map((sk) => ({ carrier: sk.carrier, state: sk.health, reason: sk.reason })),
     failedOpen: first.failedOpen,
     note,
+    atCapacity,
   };
 }

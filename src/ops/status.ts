@@ -1,3 +1,4 @@
+import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
 import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
 import type { CarrierRecentStats } from './recent-stats.js';
@@ -10,7 +11,11 @@ export interface CarrierStatus {
   readonly since: number;
   readonly reason: string;
   readonly last15m: CarrierRecentStats;
+  /** Channels in use / cap and cps / cap now, and why the next Dial would be skipped (atCap), if it would. */
+  readonly capacity: CarrierCapacity;
 }
+
+const UNCOUNTED: CarrierCapacity = { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null };
 
 export interface DaemonStatus {
   readonly serverId: string;
@@ -34,6 +39,7 @@ export interface StatusInput {
   readonly ami: DaemonStatus['ami'];
   readonly db: DaemonStatus['db'];
   readonly events?: readonly CarrierEvent[];
+  readonly capacity?: CapacitySnapshot;
 }
 
 export function buildStatus(i: StatusInput): DaemonStatus {
@@ -43,11 +49,19 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name) };
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
     db: i.db,
     events: i.events ?? [],
   };
+}
+
+/** `2/30 ch · 4/10 cps`: in use over this dialer's cap (cps: Dial legs started in the last whole second); no cap, no `/`. */
+export function capacityText(c: Pick<CarrierStatus, 'capacity'>): string {
+  const k = c.capacity;
+  const ch = k.channelCap === null ? `${k.channelsInUse} ch` : `${k.channelsInUse}/${k.channelCap} ch`;
+  const cps = k.cpsCap === null ? `${k.cpsLastSecond} cps` : `${k.cpsLastSecond}/${Math.round(k.cpsCap * 1000) / 1000} cps`;
+  return `${ch} · ${cps}`;
 }

@@ -18,6 +18,8 @@ export interface ExplainRow {
   readonly startedAt: Date;
   readonly ringMs: number;
   readonly talkMs: number;
+  /** Post-dial delay (ms); null when nothing rang, and for rows written before schema 4. */
+  readonly pddMs: number | null;
   readonly dialStatus: string;
   readonly cause: number | null;
   readonly sipCode: number | null;
@@ -30,7 +32,7 @@ export interface ExplainRow {
 export type ExplainKey = { readonly uniqueid: string } | { readonly leadId: number };
 
 const COLUMNS = `server_id AS serverId, uniqueid, run_id AS runId, attempt, route, strategy, carrier, dial_string AS dialString,
-  number_dialed AS number, lead_id AS leadId, campaign, started_at AS startedAt, ring_ms AS ringMs, talk_ms AS talkMs,
+  number_dialed AS number, lead_id AS leadId, campaign, started_at AS startedAt, ring_ms AS ringMs, talk_ms AS talkMs, pdd_ms AS pddMs,
   dialstatus AS dialStatus, cause, sip_code AS sipCode, sip_reason AS sipReason, verdict, reason, health_state AS healthState`;
 
 /** Every attempt row of one call (or of every call of one lead), in the order the daemon wrote them. */

@@ -93,7 +93,7 @@ export class RecordStore implements AttemptLog {
     dropped: { disk: 0, refused: 0, unreadable: 0 },
   };
 
-  constructor(private readonly o: RecordStoreOptions) {
+  constructor(private o: RecordStoreOptions) {
     this.spool = new Spool(o.store.spoolDir, 'spool.jsonl');
     this.jsonl = new Spool(o.store.spoolDir, 'attempts.jsonl');
     this.journal = new Spool(o.store.spoolDir, 'journal.jsonl');
@@ -115,9 +115,24 @@ export class RecordStore implements AttemptLog {
     return { ...this.s, dropped: { ...this.s.dropped }, queued: this.queue.length, spoolBytes: this.spool.size, dbConnected: this.state === 'up' };
   }
 
-  async start(): Promise<void> {
+  /**
+   * Config reload: batch size, flush delay, memory bound, spool limit and fsync period for what comes next.
+   * The spool directory stays (its files are open); records already queued are written as they would have been.
+   */
+  retune(store: DaemonSettings['store']): void {
+    const fsyncChanged = store.fsyncMs !== this.o.store.fsyncMs;
+    this.o = { ...this.o, store: { ...store, spoolDir: this.o.store.spoolDir } };
+    if (fsyncChanged && this.syncTimer && !this.closed) this.armSync();
+  }
+
+  private armSync(): void {
+    if (this.syncTimer) clearInterval(this.syncTimer);
     this.syncTimer = setInterval(() => this.syncSpools(), Math.max(10, this.o.store.fsyncMs));
     this.syncTimer.unref();
+  }
+
+  async start(): Promise<void> {
+    this.armSync();
     // an exit without close() (process.exit, an uncaught error) still writes what this turn deferred
     process.once('exit', this.onExit);
     // a journal left behind means the last run was killed: its records join the spool (replay skips rows already in)

@@ -57,7 +57,7 @@ export function fitUnsigned(field: string, n: number | null | undefined, max: nu
 
 export const ATTEMPT_COLUMNS = [
   'server_id', 'uniqueid', 'run_id', 'attempt', 'route', 'strategy', 'carrier', 'dial_string', 'number_dialed', 'caller_code', 'lead_id', 'campaign',
-  'started_at', 'answered_at', 'ended_at', 'ring_ms', 'talk_ms', 'dialstatus', 'cause', 'sip_code', 'sip_reason', 'verdict', 'reason', 'health_state',
+  'started_at', 'answered_at', 'ended_at', 'ring_ms', 'talk_ms', 'pdd_ms', 'ringtime_ms', 'progresstime_ms', 'dialstatus', 'cause', 'sip_code', 'sip_reason', 'verdict', 'reason', 'health_state',
 ] as const;
 
 /**
@@ -71,7 +71,10 @@ export function attemptRow(raw: AttemptRecord, truncated: Truncation[], outOfRan
   return [
     r.serverId, r.uniqueid, r.runId ?? '', attempt, r.route, r.strategy, r.carrier, r.dialString, r.number, r.callerCode,
     fitUnsigned('leadId', r.leadId, INT_UNSIGNED, outOfRange), r.campaign, new Date(r.startedAt), r.answeredAt === null ? null : new Date(r.answeredAt), new Date(r.endedAt),
-    fitUnsigned('ringMs', r.ringMs, INT_UNSIGNED, outOfRange), fitUnsigned('talkMs', r.talkMs, INT_UNSIGNED, outOfRange), r.dialStatus,
+    fitUnsigned('ringMs', r.ringMs, INT_UNSIGNED, outOfRange), fitUnsigned('talkMs', r.talkMs, INT_UNSIGNED, outOfRange),
+    // absent in a record spooled before schema 4: NULL, unknown
+    fitUnsigned('pddMs', r.pddMs, INT_UNSIGNED, outOfRange), fitUnsigned('ringtimeMs', r.ringtimeMs, INT_UNSIGNED, outOfRange),
+    fitUnsigned('progresstimeMs', r.progresstimeMs, INT_UNSIGNED, outOfRange), r.dialStatus,
     fitUnsigned('cause', r.cause, SMALLINT_UNSIGNED, outOfRange), fitUnsigned('sipCode', r.sipCode, SMALLINT_UNSIGNED, outOfRange), r.sipReason,
     r.verdict, r.reason, r.healthState,
   ];

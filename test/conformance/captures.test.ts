@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { AttemptRecord } from '../../src/calls/records.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { until } from '../support/until.js';
 import { loadCaptures, type CapturedAttempt } from './capture-reader.js';
@@ -26,6 +27,8 @@ const captures = present ? loadCaptures(CAPTURES) : [];
 const runs: ConformanceRun[] = captures.flatMap((c) => (EXPECTED[c.name] ? runsFor(c, EXPECTED) : []));
 
 describe('conformance: the captures replayed against the daemon', { skip: present ? false : `no captures at ${CAPTURES}` }, () => {
+  /** Each run's records, per connection, for the checks of named captures at the end. */
+  const recorded = new Map<string, AttemptRecord[][]>();
   const daemons = new Map<string, Promise<TestDaemon>>();
   after(async () => {
     for (const d of daemons.values()) await (await d).stop();
@@ -81,6 +84,7 @@ describe('conformance: the captures replayed against the daemon', { skip: presen
           lines.push('the daemon never finished the call');
         }
         lines.push(...checkConnection(c, r, d.sink.attempts.slice(records0)));
+        recorded.set(run.id, [...(recorded.get(run.id) ?? []), d.sink.attempts.slice(records0)]);
         if (lines.length > 0) {
           problems.push(
             `connection ${i + 1} (script ${c.captured.script}, header from ${c.captured.headerSource}, starts ${c.start}):`,
@@ -96,4 +100,21 @@ describe('conformance: the captures replayed against the daemon', { skip: presen
       }
     });
   }
+
+  // every run above already compared each record's timers with its capture's; these pin a few real values
+  test('stored timers equal the real captures\' RINGTIME_MS, PROGRESSTIME_MS and ANSWEREDTIME_MS', () => {
+    const dials = (id: string, conn = 0): AttemptRecord[] => (recorded.get(id)?.[conn] ?? []).filter((x) => x.dialString !== '');
+    const pick = (x: AttemptRecord | undefined) => x && { verdict: x.verdict, pddMs: x.pddMs, ringtimeMs: x.ringtimeMs, progresstimeMs: x.progresstimeMs, talkMs: x.talkMs };
+    // seq_ringout_then_answer: a1 rings out (RINGTIME_MS 2), a stop; from the channel it left, a2 (RINGTIME_MS 2) is answered, ANSWEREDTIME_MS 3002
+    assert.deepEqual(dials('seq_ringout_then_answer').map(pick), [{ verdict: 'stop', pddMs: 2, ringtimeMs: 2, progresstimeMs: null, talkMs: 0 }]);
+    assert.deepEqual(dials('seq_ringout_then_answer@a2').map(pick), [{ verdict: 'answered', pddMs: 2, ringtimeMs: 2, progresstimeMs: null, talkMs: 3002 }]);
+    // seq_503_then_answer a2: ANSWEREDTIME_MS 3004 (RINGTIME_MS 2)
+    assert.deepEqual(pick(dials('seq_503_then_answer')[1]), { verdict: 'answered', pddMs: 2, ringtimeMs: 2, progresstimeMs: null, talkMs: 3004 });
+    // sip_183_then_503: PROGRESSTIME_MS 2 and no RINGTIME: the post-dial delay is the 183's
+    assert.deepEqual(pick(dials('sip_183_then_503')[0]), { verdict: 'stop', pddMs: 2, ringtimeMs: null, progresstimeMs: 2, talkMs: 0 });
+    // sip_180_then_503: RINGTIME_MS 3
+    assert.deepEqual(pick(dials('sip_180_then_503')[0]), { verdict: 'stop', pddMs: 3, ringtimeMs: 3, progresstimeMs: null, talkMs: 0 });
+    // seq_503_then_ringout a1: a 503 at once, nothing rang: no post-dial delay
+    assert.deepEqual(pick(dials('seq_503_then_ringout')[0]), { verdict: 'next', pddMs: null, ringtimeMs: null, progresstimeMs: null, talkMs: 0 });
+  });
 });

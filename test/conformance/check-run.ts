@@ -19,6 +19,31 @@ export function recordsPerDial(records: readonly AttemptRecord[]): AttemptRecord
   return groups;
 }
 
+const msOrNull = (v: string | undefined): number | null => (v === undefined || !/^\d+$/.test(v) ? null : Number(v));
+
+/**
+ * Each Dial's records carry the timers Asterisk left after it, as served from the capture: RINGTIME_MS and
+ * PROGRESSTIME_MS as they were, the post-dial delay the earlier of the two, and for an answered Dial the talk time
+ * ANSWEREDTIME_MS (app_dial.c:1253, :1600, :1634, :2318).
+ */
+export function timingProblems(r: ReplayResult, perDial: readonly (readonly AttemptRecord[])[]): string[] {
+  const out: string[] = [];
+  r.dials.forEach((d, i) => {
+    if (!d.attempt) return;
+    const ring = msOrNull(d.attempt.vars['RINGTIME_MS']);
+    const progress = msOrNull(d.attempt.vars['PROGRESSTIME_MS']);
+    const alerts = [ring, progress].filter((x): x is number => x !== null);
+    const want = { pddMs: alerts.length ? Math.min(...alerts) : null, ringtimeMs: ring, progresstimeMs: progress };
+    for (const rec of perDial[i] ?? []) {
+      const got = { pddMs: rec.pddMs ?? null, ringtimeMs: rec.ringtimeMs ?? null, progresstimeMs: rec.progresstimeMs ?? null };
+      if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`attempt ${i + 1} timers: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+      const talk = msOrNull(d.attempt.vars['ANSWEREDTIME_MS']);
+      if (rec.verdict === 'answered' && rec.talkMs !== talk) out.push(`attempt ${i + 1} talk_ms: expected ANSWEREDTIME_MS ${talk}, got ${rec.talkMs}`);
+    }
+  });
+  return out;
+}
+
 /**
  * Every way one connection's replay differs from what the contract says about the capture, one readable line each
  * (an empty list means it conforms).
@@ -41,6 +66,7 @@ export function checkConnection(c: RunConnection, r: ReplayResult, records: read
     if (got.length === 0) out.push(`attempt ${i + 1} verdict: expected ${want}, got no record`);
     else if (got.some((g) => g !== want)) out.push(`attempt ${i + 1} verdict: expected ${want}, got ${got.join(' & ')} (${perDial[i]?.map((x) => `${x.carrier}: ${x.reason}`).join('; ')})`);
   });
+  out.push(...timingProblems(r, perDial));
   for (const extra of perDial.slice(e.verdicts.length)) out.push(`a record for a Dial beyond the expected ones: ${extra.map((x) => `${x.carrier} ${x.verdict}`).join(' & ')}`);
   const last = (name: string): string | undefined => [...r.sets].reverse().find((s) => s.name === name)?.value;
   const want: [string, string][] = [

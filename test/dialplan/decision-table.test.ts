@@ -85,6 +85,13 @@ const TABLE: Row[] = [
   },
   { why: 'ERROR (no cause known) → no Dial, Hangup() keeps the cause', daemon: { agiStatus: 'SUCCESS', set: { FAILOVER_STATUS: 'ERROR', FAILOVER_CAUSE: '' }, cause: 34 }, staticDials: 0, cause: 34 },
   { why: 'EXHAUSTED → no Dial, Hangup(34)', daemon: final('EXHAUSTED', '34'), staticDials: 0, cause: 34 },
+  {
+    why: 'CAPACITY: every carrier at its cap, no Dial placed → congestion, Hangup(34), never the static cascade',
+    daemon: { agiStatus: 'SUCCESS', set: { FAILOVER_STATUS: 'CAPACITY', FAILOVER_CARRIER: '', FAILOVER_ATTEMPTS: '0', FAILOVER_CAUSE: '34', DIALSTATUS: 'CONGESTION' }, cause: 0 },
+    dials: [ANSWERED],
+    staticDials: 0,
+    cause: 34,
+  },
   { why: 'BUSY → no Dial, Hangup(17)', daemon: final('BUSY', '17'), staticDials: 0, cause: 17 },
   { why: 'NOANSWER after a 503 → no Dial, Hangup(19) not the sticky 34 (h_extension_view_hangup19)', daemon: final('NOANSWER', '19'), staticDials: 0, cause: 19 },
   { why: 'ANSWER → no Dial, Hangup(16)', daemon: final('ANSWER', '16'), staticDials: 0, cause: 16 },
@@ -172,6 +179,11 @@ describe('dialplan decision table', () => {
         const run = runCall(plan, { exten: s.exten, context: s.context, daemon: final('NOANSWER', '19') });
         assert.equal(run.vars.get('DIALSTATUS'), 'NOANSWER');
         assert.equal(run.hangupCause, 19);
+      });
+
+      it('CAPACITY: h sees DIALSTATUS CONGESTION with cause 34, and nothing was dialed', () => {
+        const run = runCall(plan, { exten: s.exten, context: s.context, daemon: TABLE.find((r) => r.why.startsWith('CAPACITY'))!.daemon, dials: [ANSWERED] });
+        assert.deepEqual([run.vars.get('DIALSTATUS'), run.hangupCause, run.dials.length], ['CONGESTION', 34, 0]);
       });
 
       it('the static cascade dials every carrier when each fails carrier-side, with its timers and options', () => {

@@ -50,6 +50,9 @@ export function carrier(name: string, dial: string, peer: string, extra: Partial
     retrySipCodes: [],
     finalSipCodes: [],
     retryAfterRinging: false,
+    maxChannels: 0,
+    maxCps: 0,
+    clusterShare: 1,
     ...extra,
   };
 }

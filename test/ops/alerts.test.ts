@@ -23,6 +23,8 @@ const pos = (route: string, carrier: string, position: number, instance = 'd1'):
 const tr = (carrier: string, to: string, values: string): Series => ({ series: `failover_agi_carrier_transitions_total{instance="d1",carrier="${carrier}",to="${to}",source="ami"}`, values });
 const att = (carrier: string, verdict: string, values: string): Series => ({ series: `failover_agi_attempts_total{instance="d1",carrier="${carrier}",verdict="${verdict}",sip_code="503"}`, values });
 const route = [pos('main', 'gw-a', 1), pos('main', 'gw-b', 2)];
+const ch = (carrier: string, what: 'in_use' | 'cap', values: string): Series => ({ series: `failover_agi_carrier_channel${what === 'in_use' ? 's_in_use' : '_cap'}{instance="d1",carrier="${carrier}"}`, values });
+const skip = (carrier: string, reason: string, values: string): Series => ({ series: `failover_agi_skips_total{instance="d1",carrier="${carrier}",reason="${reason}"}`, values });
 
 const CASES: Case[] = [
   { name: 'the primary (position 1) down for 2 minutes pages, with its route', alert: 'FailoverAgiPrimaryCarrierDown', series: [...route, h('gw-a', 'down', '0 1x10')], at: '3m', fires: [{ severity: 'page', instance: 'd1', carrier: 'gw-a', state: 'down', route: 'main' }] },
@@ -36,6 +38,13 @@ const CASES: Case[] = [
   { name: 'up from the start (a restart) is not "back up"', alert: 'FailoverAgiCarrierBackUp', series: [h('gw-b', 'up', '1x6'), tr('gw-b', 'up', '0 1 1 1 1 1 1')], at: '5m', fires: [] },
   { name: 'the primary back up: back on the primary', alert: 'FailoverAgiBackOnPrimary', series: [...route, h('gw-a', 'up', '1 0 0 0 1 1 1'), tr('gw-a', 'down', '0 1 1 1 1 1 1'), tr('gw-a', 'up', '0 0 0 0 1 1 1')], at: '5m', fires: [{ severity: 'info', instance: 'd1', carrier: 'gw-a', state: 'up', route: 'main' }] },
   { name: 'a second carrier back up is not back on the primary', alert: 'FailoverAgiBackOnPrimary', series: [...route, h('gw-b', 'up', '1 0 0 0 1 1 1'), tr('gw-b', 'down', '0 1 1 1 1 1 1'), tr('gw-b', 'up', '0 0 0 0 1 1 1')], at: '5m', fires: [] },
+  { name: 'every channel in use for 6 minutes: at cap', alert: 'FailoverAgiCarrierAtCap', series: [ch('gw-b', 'in_use', '30x10'), ch('gw-b', 'cap', '30x10')], at: '6m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-b' }] },
+  { name: 'at the channel cap for 3 minutes, then below it: not "for minutes"', alert: 'FailoverAgiCarrierAtCap', series: [ch('gw-b', 'in_use', '30 30 30 30 29 29 29 29 29 29'), ch('gw-b', 'cap', '30x10')], at: '7m', fires: [] },
+  { name: 'busy under its cap is not at cap', alert: 'FailoverAgiCarrierAtCap', series: [ch('gw-b', 'in_use', '29x10'), ch('gw-b', 'cap', '30x10')], at: '6m', fires: [] },
+  { name: 'a carrier with no cap (no cap series) is never at cap', alert: 'FailoverAgiCarrierAtCap', series: [ch('gw-a', 'in_use', '300x10')], at: '6m', fires: [] },
+  { name: 'calls skipped at the cps cap every minute for 6 minutes: at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'cps_cap', '0+4x10')], at: '7m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-a' }] },
+  { name: 'one burst over the cps cap, then none: not at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'cps_cap', '0 5 5 5 5 5 5 5 5 5')], at: '7m', fires: [] },
+  { name: 'skips for other reasons are not at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'down', '0+4x10')], at: '7m', fires: [] },
   { name: 'AMI lost where it is on', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '1x10' }], at: '5m', fires: [{ severity: 'warn', instance: 'd1' }] },
   { name: 'AMI off (ami.enabled false): never "disconnected"', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '0x10' }], at: '5m', fires: [] },
   { name: 'every carrier of a route down', alert: 'FailoverAgiAllCarriersOfRouteDown', series: [{ series: 'failover_agi_route_usable_carriers{instance="d1",route="main"}', values: '0x5' }], at: '2m', fires: [{ severity: 'page', instance: 'd1', route: 'main' }] },

@@ -31,14 +31,14 @@ describe('failover-agi explain: why did this call go where it went', () => {
     await t.drop();
   });
 
-  test('by uniqueid: every attempt in order with health, Dial string, outcome, verdict and why', () => {
+  test('by uniqueid: every attempt in order with health, Dial string, outcome, post-dial delay (none for a bare 503, RINGTIME_MS for a ring-out), verdict and why', () => {
     const r = cli('explain', '1796152709.1', '--config', d.configFile);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^call 1796152709\.1 on \S+: route outbound-failover \(failover\), number 15552345678, lead 12345, started /);
-    assert.match(lines[1] ?? '', /#\s+CARRIER\s+HEALTH\s+DIAL\s+VERDICT\s+DIALSTATUS\s+CAUSE\s+SIP\s+RING ms\s+TALK ms\s+WHY/);
-    assert.match(lines[2] ?? '', /1\s+primary\s+unknown\s+SIP\/15552345678@carrier-primary,30\^5,T\s+next\s+CONGESTION\s+34\s+503 Service Unavailable\s+\d+\s+0\s+SIP 503 Service Unavailable is a carrier failure/);
-    assert.match(lines[3] ?? '', /2\s+secondary\s+unknown\s+PJSIP\/15552345678@carrier-b,60\^5,T\s+stop\s+NOANSWER\s+16\s+180 Ringing\s+\d+\s+0\s+no answer within the ring timeout/);
+    assert.match(lines[1] ?? '', /#\s+CARRIER\s+HEALTH\s+DIAL\s+VERDICT\s+DIALSTATUS\s+CAUSE\s+SIP\s+PDD ms\s+RING ms\s+TALK ms\s+WHY/);
+    assert.match(lines[2] ?? '', /1\s+primary\s+unknown\s+SIP\/15552345678@carrier-primary,30\^5,T\s+next\s+CONGESTION\s+34\s+503 Service Unavailable\s+-\s+\d+\s+0\s+SIP 503 Service Unavailable is a carrier failure/);
+    assert.match(lines[3] ?? '', /2\s+secondary\s+unknown\s+PJSIP\/15552345678@carrier-b,60\^5,T\s+stop\s+NOANSWER\s+16\s+180 Ringing\s+2\s+\d+\s+0\s+no answer within the ring timeout/);
     assert.equal(lines.length, 4);
   });
 

@@ -5,7 +5,7 @@ import { loadMigrations, migrate, SchemaError } from '../../src/store/migrate.js
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { memoryLog } from '../support/daemon.js';
 import { attemptRecord } from '../support/records.js';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -76,5 +76,53 @@ describe('migration 003 (run_id) on a database that already holds rows', () => {
     assert.deepEqual(runs.map((x) => x.run_id), ['', 'second-run']);
     const view = await t.query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name = 'run_id'", [t.name]);
     assert.equal(view.length, 1, 'the view shows run_id');
+  });
+});
+
+describe('migration 004 (post-dial delay, Asterisk timers) on a database of schema 3 with rows, and an old spool', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  test('schema-3 rows keep their values with the new columns NULL; a spool of schema-3 records and of new ones replays', async () => {
+    await t.query('CREATE TABLE schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL)');
+    for (const m of loadMigrations().filter((x) => x.version <= 3)) {
+      for (const st of m.statements) await t.query(st);
+      await t.query('INSERT INTO schema_version VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
+    }
+    const cols = '(server_id, uniqueid, run_id, attempt, route, strategy, carrier, dial_string, number_dialed, started_at, ended_at, ring_ms, talk_ms, verdict, reason)';
+    for (let i = 0; i < 20; i++) {
+      await t.query(`INSERT INTO carrier_attempt ${cols} VALUES ('dialer1', ?, 'run-3', 1, 'r', 'failover', 'primary', 'x', '1', NOW(3), NOW(3), ?, ?, 'answered', '')`, [`1809.${i}`, 1000 + i, 3000 + i]);
+    }
+    assert.deepEqual(await migrate(t.db, memoryLog().log), { from: 3, to: loadMigrations().at(-1)?.version });
+    const kept = await t.query<Record<string, unknown>>('SELECT ring_ms, talk_ms, pdd_ms, ringtime_ms, progresstime_ms FROM carrier_attempt ORDER BY id');
+    assert.equal(kept.length, 20);
+    assert.deepEqual(kept[7], { ring_ms: 1007, talk_ms: 3007, pdd_ms: null, ringtime_ms: null, progresstime_ms: null });
+    const view = await t.query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name IN ('pdd_ms', 'ringtime_ms', 'progresstime_ms') ORDER BY 1", [t.name]);
+    assert.deepEqual(view.map((v) => v.c), ['pdd_ms', 'progresstime_ms', 'ringtime_ms'], 'the view shows the new columns');
+
+    // the spool of an outage: a record of this version, spooled by the writer itself while the database was away...
+    const dir = mkdtempSync(join(tmpdir(), 'fa-sp-'));
+    const down = createRecordStore({ db: { ...t.db, port: 1 }, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log, probeMs: 60000 });
+    await down.start();
+    down.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1809.101', runId: 'new-run', verdict: 'stop', dialStatus: 'NOANSWER', sipCode: 180, pddMs: 1840, ringtimeMs: 1840, progresstimeMs: null }));
+    await down.close();
+    const spooled = JSON.parse(readFileSync(join(dir, 'spool.jsonl'), 'utf8').trim()) as { r: Record<string, unknown> };
+    assert.deepEqual([spooled.r['pddMs'], spooled.r['ringtimeMs'], spooled.r['progresstimeMs']], [1840, 1840, null], 'the spool line carries the timers');
+    // ...and one left by the previous version, whose records have no pddMs/ringtimeMs/progresstimeMs members at all
+    const old = attemptRecord({ serverId: 'dialer1', uniqueid: '1809.100', runId: 'old-run' }) as unknown as Record<string, unknown>;
+    for (const k of ['pddMs', 'ringtimeMs', 'progresstimeMs']) assert.equal(k in old, false, `the fixture record has no ${k}`);
+    appendFileSync(join(dir, 'spool.jsonl'), JSON.stringify({ t: 'a', r: old }) + '\n');
+    const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log });
+    await s.start();
+    await s.replayed();
+    await s.close();
+    const replayed = await t.query<Record<string, unknown>>("SELECT uniqueid, pdd_ms, ringtime_ms, progresstime_ms FROM carrier_attempt WHERE uniqueid LIKE '1809.10_' ORDER BY uniqueid");
+    assert.deepEqual(replayed, [
+      { uniqueid: '1809.100', pdd_ms: null, ringtime_ms: null, progresstime_ms: null },
+      { uniqueid: '1809.101', pdd_ms: 1840, ringtime_ms: 1840, progresstime_ms: null },
+    ]);
   });
 });

@@ -55,3 +55,14 @@ for (const end of ['process.exit(0)', 'throw new Error("boom")', 'process.kill(p
     assert.deepEqual(r.lines.map((l) => l.msg), Array.from({ length: 20 }, (_, i) => `line ${i}`));
   });
 }
+
+test('a reload\'s new log.level reaches child loggers made before it: a call in progress logs at the new level', () => {
+  const { log, lines } = memoryLog('info');
+  const call = log.child({ uniqueid: '1797.1' });
+  call.debug('before');
+  log.level = 'debug';
+  call.debug('after');
+  log.level = 'warn';
+  call.info('quiet again');
+  assert.deepEqual(lines().map((l) => l['msg']), ['after']);
+});
