@@ -141,7 +141,7 @@ export const daemonSchema = {
     flushMs: { doc: 'Longest ms a record waits in memory before a write.', format: 'whole', default: 200 },
     queueLimit: { doc: 'Records held in memory; past it they go straight to the spool.', format: 'whole', default: 50000 },
     spoolMaxBytes: { doc: 'Spool size limit in bytes; a loud warning near it.', format: 'whole', default: 1073741824 },
-    fsyncMs: { doc: 'ms between fsyncs of the journal and spool: bounds what a power loss or OS crash can lose (a SIGKILL loses nothing enqueued).', format: 'whole', default: 1000 },
+    fsyncMs: { doc: 'ms between fsyncs of the journal and spool: bounds what a power loss or OS crash can lose (a SIGKILL loses at most the records of the event-loop turn it cuts short, written at its end).', format: 'whole', default: 1000 },
   },
   http: {
     host: { doc: 'Address of /metrics, /healthz and /status.', format: String, default: '127.0.0.1' },
