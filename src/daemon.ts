@@ -56,6 +56,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, log } = deps;
   const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
   const sharedKey = resolveSharedKey(settings.agi);
+  const rotation = (route: string): number => {
+    const n = rotations.get(route) ?? 0;
+    rotations.set(route, n + 1);
+    return n;
+  };
   const serverOptions = (agi: DaemonSettings['agi'], key: string): AgiServerOptions => ({
     ...agi,
     sharedKey: key,
@@ -75,11 +80,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         clock,
         log,
         showNumbers,
-        rotation: (route) => {
-          const n = rotations.get(route) ?? 0;
-          rotations.set(route, n + 1);
-          return n;
-        },
+        rotation,
         random,
       });
       deps.onCall?.(result);

@@ -21,7 +21,8 @@ import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
-import { buildStatus, type DaemonStatus } from './ops/status.js';
+import { buildStatus, CLUSTER_OFF, type DaemonStatus } from './ops/status.js';
+import { SharedHealth } from './store/shared-health.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
 export interface AttemptLog extends RecordSink {
@@ -89,6 +90,8 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     recentEvents.add(e);
     for (const s of eventSinks) s.carrierEvent(e);
   };
+  // shared health: the health map tells it what our breaker learned, it tells the health map what the peers did
+  let shared: SharedHealth | null = null;
   const health = createHealthMap({
     carriers: cfg.routing.carriers.values(),
     routes: cfg.routing.routes.values(),
@@ -97,8 +100,25 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     amiEnabled: settings.ami.enabled,
     clock,
     onEvent,
+    onShared: (f) => shared?.publish(f),
+    trialWait: settings.cluster.trialWait,
     logger: log,
   });
+  if (settings.cluster.enabled) {
+    shared = new SharedHealth({
+      db: settings.db,
+      cluster: settings.cluster,
+      serverId: settings.serverId,
+      log,
+      clock,
+      onFact: (f) => {
+        if (health.applyPeer(f)) metrics?.observePeerFact(f.carrier, f.state);
+      },
+    });
+    shared.start();
+    log.info({ pollMs: settings.cluster.pollMs, serverId: settings.serverId }, 'shared health on: carrier breaker facts are shared through the database');
+  }
+  const sharedRef = shared;
 
   let admin: AdminState = loadAdminState(settings.control.stateFile, clock.now());
   for (const [carrier, hold] of Object.entries(admin)) {
@@ -113,6 +133,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       feed = startAmiFeed({ ami: settings.ami, healthMap: health, logger: log, clock, secret: amiSecret });
     } catch (err) {
       health.close();
+      await sharedRef?.close();
       await attemptLog?.close();
       throw new ConfigError('AMI cannot start', [(err as Error).message]);
     }
@@ -125,6 +146,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     routes: () => cfg.routing.routes.values(),
     store: () => attemptLog?.stats() ?? null,
     ami: () => (feed ? feed.stats() : null),
+    cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     now: () => clock.now(),
   });
@@ -168,6 +190,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
       events: recentEvents.list(),
+      cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
     });
   };
@@ -327,6 +350,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       await control?.close();
       await http?.close();
       await feed?.stop();
+      await sharedRef?.close();
       health.close();
       await attemptLog?.close();
       log.info({ callsLeftToAsterisk: left }, 'stopped');

@@ -46,6 +46,43 @@ interface PendingCommand {
 }
 
 /**
+ * A command's time limit, one Timeout per connection re-armed for each command (refresh) rather than a new timer
+ * per command and a clearTimeout per reply. A reply leaves it running: when it fires, only the command that armed
+ * it, still unanswered, has waited its whole limit.
+ */
+class CommandTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = 0;
+  private armedFor: PendingCommand | null = null;
+
+  constructor(private readonly expired: (p: PendingCommand, ms: number) => void) {}
+
+  arm(p: PendingCommand, ms: number): void {
+    this.armedFor = p;
+    if (this.timer && this.ms === ms) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.ms = ms;
+    this.timer = setTimeout(() => {
+      if (this.armedFor) this.expired(this.armedFor, this.ms);
+    }, ms);
+  }
+
+  /** The command answered: a later firing is not its. */
+  disown(): void {
+    this.armedFor = null;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = null;
+  }
+}
+
+/**
  * One FastAGI connection: reads the header block once, then sends commands strictly one at a time
  * and matches each reply to its command. `HANGUP` lines are out-of-band: they set `hungUp` and
  * never consume a reply. Every way the socket can end settles every pending command.
@@ -67,7 +104,13 @@ export class AgiChannel extends EventEmitter {
   private readonly queue: PendingCommand[] = [];
   private inFlight: PendingCommand | null = null;
   private sentAt = 0;
-  private commandTimer: NodeJS.Timeout | null = null;
+  /** Commands with a reply timeout; EXEC Dial's maxCallDuration bound has its own, so neither is remade per command. */
+  private readonly replyTimer = new CommandTimer((p) => {
+    if (this.inFlight === p) this.fail(new AgiTimeoutError(p.line, p.timeoutMs ?? 0));
+  });
+  private readonly callTimer = new CommandTimer((p, ms) => {
+    if (this.inFlight === p) this.fail(new AgiInterruptedError(p.line, `pending longer than agi.maxCallDuration (${ms} ms): the daemon gave up on it`));
+  });
   private closeReason: Error | null = null;
   private inFlightAtClose = false;
 
@@ -142,16 +185,9 @@ export class AgiChannel extends EventEmitter {
     if (!next) return;
     this.inFlight = next;
     if (this.limits.observeCommand) this.sentAt = performance.now();
-    if (next.timeoutMs !== null) {
-      this.commandTimer = setTimeout(() => this.fail(new AgiTimeoutError(next.line, next.timeoutMs ?? 0)), next.timeoutMs);
-    } else if (this.limits.maxCallDuration) {
-      // a Node timer longer than 2^31-1 ms would fire after 1 ms
-      const bound = Math.min(this.limits.maxCallDuration, 2147483647);
-      this.commandTimer = setTimeout(
-        () => this.fail(new AgiInterruptedError(next.line, `pending longer than agi.maxCallDuration (${bound} ms): the daemon gave up on it`)),
-        bound,
-      );
-    }
+    // a Node timer longer than 2^31-1 ms would fire after 1 ms
+    if (next.timeoutMs !== null) this.replyTimer.arm(next, next.timeoutMs);
+    else if (this.limits.maxCallDuration) this.callTimer.arm(next, Math.min(this.limits.maxCallDuration, 2147483647));
     this.socket.write(`${next.line}\n`);
   }
 
@@ -159,10 +195,8 @@ export class AgiChannel extends EventEmitter {
     const p = this.inFlight;
     if (!p) return;
     this.inFlight = null;
-    if (this.commandTimer) {
-      clearTimeout(this.commandTimer);
-      this.commandTimer = null;
-    }
+    this.replyTimer.disown();
+    this.callTimer.disown();
     this.commandsSent++;
     if (this.limits.observeCommand && p.timeoutMs !== null) {
       this.limits.observeCommand(commandVerb(p.line), (performance.now() - this.sentAt) / 1000);
@@ -202,6 +236,7 @@ export class AgiChannel extends EventEmitter {
       const lines = this.headerLines;
       this.headerLines = null;
       if (this.headerTimer) clearTimeout(this.headerTimer);
+      this.headerTimer = null;
       try {
         const req = parseRequest(lines);
         this.requestWaiter?.resolve(req);
@@ -258,7 +293,8 @@ export class AgiChannel extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     if (this.headerTimer) clearTimeout(this.headerTimer);
-    if (this.commandTimer) clearTimeout(this.commandTimer);
+    this.replyTimer.stop();
+    this.callTimer.stop();
     const reason = this.closeReason;
     if (this.requestWaiter) {
       this.requestWaiter.reject(reason ?? new AgiProtocolError('connection closed before the AGI header was complete'));

@@ -67,6 +67,12 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
 }
 
 /** The leg of a one-carrier Dial: after HangupCauseClear the keys are this attempt's, normally exactly one. */
+/** Why a probing carrier was skipped: a trial call holds it, here or (cluster.enabled) on the peer dialer named. */
+function trialTaken(health: HealthView, carrier: string): string {
+  const peer = health.snapshot().get(carrier)?.peer;
+  return peer ? `half-open: peer ${peer} holds the trial` : 'half-open: another call holds the trial';
+}
+
 function legOf(o: AttemptOutcome, target: PlannedTarget, all: readonly PlannedTarget[]): LegOutcome | null {
   const carriers = all.map((t) => t.carrier);
   const mine = o.legs.find((l) => carrierOfChannel(l.key, carriers)?.name === target.carrier.name);
@@ -191,7 +197,7 @@ async function dialGroups(
       else if (full !== null) {
         capped++;
         rec.skip(t.carrier.name, t.health, full, at);
-      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, 'half-open: another call holds the trial', at);
+      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name), at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between
         held.take(t.carrier.name, at);

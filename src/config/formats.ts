@@ -48,6 +48,12 @@ export const STRICT_FORMATS = {
     },
     coerce: numberFrom,
   },
+  'positive-ms': {
+    validate(v: unknown): void {
+      if (!isWhole(v) || v < 1) throw new Error('must be a whole number of ms, 1 or more');
+    },
+    coerce: wholeFrom,
+  },
   percent: {
     validate(v: unknown): void {
       if (!isWhole(v) || v > 100) throw new Error('must be a whole number from 0 to 100');

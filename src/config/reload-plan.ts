@@ -23,6 +23,7 @@ const AMI_RECONNECT = live('AMI logs in again with the new value and resyncs (ca
 const HEALTH = live('the next health decisions; an ejected or held-down carrier keeps the end it was given');
 const STORE = live('the attempt log\'s next batches');
 const DB = restart('the database pool is opened at start');
+const CLUSTER = restart('shared health and its database pool are started with these at start');
 
 export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   serverId: restart('names this dialer in the attempt log and /status from start'),
@@ -71,6 +72,10 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   'db.user': DB,
   'db.password': DB,
   'db.database': DB,
+  'cluster.enabled': CLUSTER,
+  'cluster.pollMs': CLUSTER,
+  'cluster.staleAfter': CLUSTER,
+  'cluster.trialWait': CLUSTER,
   'store.spoolDir': restart('the spool and journal are opened at start'),
   'store.flushRows': STORE,
   'store.flushMs': STORE,

@@ -116,13 +116,32 @@ export const daemonSchema = {
     password: { doc: 'Database password. Never logged.', format: String, default: '', sensitive: true, env: 'FAILOVER_AGI_DB_PASSWORD' },
     database: { doc: 'Database holding our tables (can sit beside VICIdial\'s asterisk database).', format: String, default: 'failover_agi', env: 'FAILOVER_AGI_DB_NAME' },
   },
+  cluster: {
+    enabled: {
+      doc: 'Shared health: this dialer publishes what its breaker learns (ejections, trial calls, recoveries) to the carrier_shared_health table of db.database and applies what the other dialers publish. Needs db.host. AMI states and operator holds stay local.',
+      format: 'bool',
+      default: false,
+      env: 'FAILOVER_AGI_CLUSTER_ENABLED',
+    },
+    pollMs: { doc: 'ms between reads of the other dialers\' breaker facts (one indexed query; a read never waits longer than this).', format: 'positive-ms', default: 1000 },
+    staleAfter: {
+      doc: 'ms without a successful read after which the cluster view counts as lost: this dialer decides alone (failover_agi_cluster_up 0, status says so); peer ejections already applied run out on their own.',
+      format: 'positive-ms',
+      default: 5000,
+    },
+    trialWait: {
+      doc: 'ms after a peer\'s ejection ends during which only the dialer that ejected the carrier places its trial call (one trial for the cluster); after that every dialer may.',
+      format: 'whole',
+      default: 5000,
+    },
+  },
   store: {
     spoolDir: { doc: 'Directory of the on-disk spool (and of the JSONL log when no database is set).', format: String, default: '/var/lib/failover-agi/spool', env: 'FAILOVER_AGI_SPOOL_DIR' },
     flushRows: { doc: 'Rows per multi-row INSERT.', format: 'whole', default: 500 },
     flushMs: { doc: 'Longest ms a record waits in memory before a write.', format: 'whole', default: 200 },
     queueLimit: { doc: 'Records held in memory; past it they go straight to the spool.', format: 'whole', default: 50000 },
     spoolMaxBytes: { doc: 'Spool size limit in bytes; a loud warning near it.', format: 'whole', default: 1073741824 },
-    fsyncMs: { doc: 'ms between fsyncs of the journal and spool: bounds what a power loss or OS crash can lose (a SIGKILL loses nothing enqueued).', format: 'whole', default: 1000 },
+    fsyncMs: { doc: 'ms between fsyncs of the journal and spool: bounds what a power loss or OS crash can lose (a SIGKILL loses at most the records of the event-loop turn it cuts short, written at its end).', format: 'whole', default: 1000 },
   },
   http: {
     host: { doc: 'Address of /metrics, /healthz and /status.', format: String, default: '127.0.0.1' },
@@ -189,6 +208,7 @@ export interface DaemonSettings {
     maxEjectedPercent: number;
   };
   db: { host: string; port: number; user: string; password: string; database: string };
+  cluster: { enabled: boolean; pollMs: number; staleAfter: number; trialWait: number };
   store: {
     spoolDir: string;
     flushRows: number;

@@ -33,14 +33,23 @@ export type Breaker =
       /** When the breaker opened lately (for the ejection multiplier). */
       readonly openings: readonly number[];
     }
-  | { readonly kind: 'open'; readonly until: number; readonly reason: string; readonly openings: readonly number[] }
+  | {
+      readonly kind: 'open';
+      readonly until: number;
+      readonly reason: string;
+      readonly openings: readonly number[];
+      /** Ejected by another dialer's breaker (cluster.enabled): which one, and until when it has the first trial call. */
+      readonly peer?: { readonly server: string; readonly trialFrom: number };
+    }
   | {
       readonly kind: 'half-open';
       readonly successes: number;
-      /** A trial call holds the carrier until then; null = free. */
+      /** A trial call holds the carrier until then (ours, or a peer dialer's); null = free. */
       readonly probeUntil: number | null;
       readonly reason: string;
       readonly openings: readonly number[];
+      /** The peer dialer whose ejection this recovery follows, or whose trial call holds it. */
+      readonly peer?: string;
     };
 
 export type Signal = 'success' | 'failure' | 'neutral';
@@ -153,7 +162,10 @@ export function onSignal(b: Breaker, signal: Signal, why: string, now: number, s
 /** Time passing: an ejection ends, a trial call's hold lapses. */
 export function onTime(b: Breaker, now: number): Breaker {
   if (b.kind === 'open' && now >= b.until) {
-    return { kind: 'half-open', successes: 0, probeUntil: null, reason: 'ejection over', openings: b.openings };
+    if (!b.peer) return { kind: 'half-open', successes: 0, probeUntil: null, reason: 'ejection over', openings: b.openings };
+    // the dialer that ejected it places the cluster's trial call; this one waits its turn (cluster.trialWait)
+    const { server, trialFrom } = b.peer;
+    return { kind: 'half-open', successes: 0, probeUntil: trialFrom > now ? trialFrom : null, reason: `ejection by peer ${server} over; ${server} places the first trial call`, openings: b.openings, peer: server };
   }
   if (b.kind === 'half-open' && b.probeUntil !== null && now >= b.probeUntil) return { ...b, probeUntil: null };
   return b;

@@ -5,6 +5,7 @@ import type { AmiMessage } from './ami-message.js';
 import { claim, CLOSED, deadline, endEjection, onSignal, onTime, recovering, type Breaker, type BreakerSettings, type Signal } from './breaker.js';
 import { ejectionAllowed } from './ejection.js';
 import { FREE, holdDeadline, holdReason, onAmiChange, onTimeHold, type HoldDown, type HoldDownSettings } from './hold-down.js';
+import { onPeerFact, sharedFromStep, type PeerFact, type SharedFact } from './peer-facts.js';
 import { factsFromResync, registrationIndex, type ResyncData } from './resync.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './types.js';
 
@@ -18,8 +19,8 @@ import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './
  *   3. operator force-down                → down
  *   4. Asterisk says down (AMI)           → down
  *   5. held down (flapping qualify)       → down
- *   6. breaker open                       → down
- *   7. breaker half-open (recovering)     → probing
+ *   6. breaker open                       → down (also when a peer dialer's breaker ejected it: cluster.enabled)
+ *   7. breaker half-open (recovering)     → probing (also while a peer dialer holds the cluster's trial call)
  *   8. Asterisk says lagged / up / not qualified / nothing → lagged / up / up / unknown
  *
  * "Not qualified" (qualify=no, NonQualified) publishes `up`: Asterisk will dial it, and only the breaker can judge
@@ -35,6 +36,8 @@ export interface CoreSettings extends BreakerSettings, HoldDownSettings {
   readonly maxEjectedPercent: number;
   /** ms after losing AMI when Asterisk's view of every carrier becomes unknown. */
   readonly staleAfter: number;
+  /** ms after a peer's ejection ends during which only that peer places the trial call (cluster.trialWait). */
+  readonly trialWait: number;
 }
 
 /** An operator's hand on a carrier (issue 5's drain / force-down); `until` null = until enabled again. */
@@ -80,6 +83,7 @@ export type Input =
   | { readonly kind: 'ami-down' }
   | { readonly kind: 'tick' }
   | { readonly kind: 'admin'; readonly carrier: string; readonly hold: AdminHold | null }
+  | { readonly kind: 'peer'; readonly fact: PeerFact }
   | { readonly kind: 'replace'; readonly carriers: readonly CarrierConfig[]; readonly routes: readonly RouteShape[] };
 
 /** Something the shell should log that is not a state change. */
@@ -93,8 +97,10 @@ export interface StepResult {
   readonly state: CoreState;
   readonly events: readonly CarrierEvent[];
   readonly notes: readonly Note[];
-  /** claim only: whether the call may try the carrier. */
+  /** claim only: whether the call may try the carrier; peer only: whether the fact changed this dialer's breaker. */
   readonly granted: boolean;
+  /** What this dialer's own breaker learned in this step, for the other dialers (cluster.enabled). */
+  readonly shared: readonly SharedFact[];
 }
 
 function duration(ms: number): string {
@@ -115,14 +121,23 @@ export function publish(
   if (e.admin?.mode === 'force-down') return { state: 'down', reason: `forced down by operator${untilText(e.admin.until)}${e.admin.reason ? `: ${e.admin.reason}` : ''}` };
   const ami = deriveAmi(e.facts);
   const b = e.breaker;
-  const breakerOpen = b.kind === 'open' ? `breaker open until ${new Date(b.until).toISOString()}: ${b.reason}` : null;
+  const breakerOpen =
+    b.kind !== 'open' ? null : b.peer ? `ejected by peer ${b.peer.server} until ${new Date(b.until).toISOString()}: ${b.reason}` : `breaker open until ${new Date(b.until).toISOString()}: ${b.reason}`;
   if (ami.level === 'down') return { state: 'down', reason: breakerOpen ? `${ami.reason}; ${breakerOpen}` : ami.reason };
   if (e.hold?.held) return { state: 'down', reason: `${holdReason(e.hold.held, s)} (now: ${ami.reason})` };
   if (breakerOpen) return { state: 'down', reason: breakerOpen };
   if (b.kind === 'half-open') {
-    return { state: 'probing', reason: `recovering, ${b.successes} of ${Math.max(1, s.recoverySuccesses)} trial calls through: ${b.reason}` };
+    const held = b.peer && b.probeUntil !== null ? ` (no trial here until ${new Date(b.probeUntil).toISOString()})` : '';
+    return { state: 'probing', reason: `recovering, ${b.successes} of ${Math.max(1, s.recoverySuccesses)} trial calls through: ${b.reason}${held}` };
   }
   return { state: levelState(ami.level), reason: ami.reason };
+}
+
+/** The peer dialer behind a breaker state (cluster.enabled), or null for this dialer's own. */
+export function breakerPeer(b: Breaker): string | null {
+  if (b.kind === 'open') return b.peer?.server ?? null;
+  if (b.kind === 'half-open') return b.peer ?? null;
+  return null;
 }
 
 function levelState(level: Exclude<AmiLevel, 'down'>): HealthState {
@@ -164,6 +179,7 @@ class Draft {
   readonly carriers: Map<string, CarrierEntry>;
   readonly events: CarrierEvent[] = [];
   readonly notes: Note[] = [];
+  readonly shared: SharedFact[] = [];
   private dirty = false;
   constructor(
     readonly base: CoreState,
@@ -177,13 +193,14 @@ class Draft {
   put(next: CarrierEntry, source: CarrierEvent['source'], opening: string | null = null): void {
     const p = publish(next, this.s);
     const prev = next.health;
+    const peer = p.state === 'down' || p.state === 'probing' ? breakerPeer(next.breaker) : null;
     let health = prev;
     if (p.state !== prev.state) {
-      health = { state: p.state, since: this.now, reason: p.reason };
+      health = { state: p.state, since: this.now, reason: p.reason, ...(peer ? { peer } : {}) };
       this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: p.reason });
     } else {
       if (opening !== null) this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: `breaker opened: ${opening} (already ${p.state}: ${prev.reason})` });
-      if (p.reason !== prev.reason) health = { ...prev, reason: p.reason };
+      if (p.reason !== prev.reason || peer !== (prev.peer ?? null)) health = { state: prev.state, since: prev.since, reason: p.reason, ...(peer ? { peer } : {}) };
     }
     this.carriers.set(next.name, { ...next, health });
     this.dirty = true;
@@ -223,7 +240,7 @@ class Draft {
   done(extra: Partial<CoreState> = {}, granted = false): StepResult {
     // an unchanged map keeps its identity, so the shell's cached snapshot stays valid
     const carriers = this.dirty ? this.carriers : this.base.carriers;
-    return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted };
+    return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted, shared: this.shared };
   }
 }
 
@@ -321,6 +338,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       }
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
       if (breaker !== e.breaker) d.put({ ...e, breaker }, 'breaker', opening);
+      const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
+      if (fact) d.shared.push(fact);
       return d.done();
     }
     case 'claim': {
@@ -329,6 +348,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (e.health.state === 'down' || e.health.state === 'disabled') return d.done({}, false);
       const c = claim(e.breaker, now, e.probeHoldMs);
       if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
+      const fact = c.granted ? sharedFromStep(e.name, e.breaker, c.next, now, 'trial call') : null;
+      if (fact) d.shared.push(fact);
       return d.done({}, c.granted);
     }
     case 'ami-event': {
@@ -362,6 +383,28 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       d.put({ ...e, admin: input.hold }, 'admin');
       return d.done();
     }
+    case 'peer': {
+      const f = input.fact;
+      const e = d.carriers.get(f.carrier);
+      if (!e) return d.done();
+      const out = onPeerFact(e.breaker, f, now, s.trialWait);
+      if (out.kind === 'ignored') return d.done();
+      if (out.ejects) {
+        const check = ejectionAllowed(e.name, st.routes, ejectedSet(d.carriers), s.maxEjectedPercent);
+        if (!check.ok) {
+          d.notes.push({
+            level: 'warn',
+            msg: 'peer dialer ejected a carrier but maxEjectedPercent keeps it in service here',
+            fields: { carrier: e.name, peer: f.server, route: check.route, ejected: check.ejected, allowed: check.allowed, carriers: check.total, why: f.reason },
+          });
+          return d.done();
+        }
+      }
+      const opening = out.next.kind === 'open' && e.breaker.kind !== 'open' ? `by peer ${f.server}: ${f.reason}` : null;
+      d.notes.push({ level: 'info', msg: 'peer dialer\'s breaker fact applied', fields: { carrier: e.name, peer: f.server, fact: f.state, remainingMs: f.remainingMs, why: f.reason } });
+      d.put({ ...e, breaker: out.next }, 'peer', opening);
+      return d.done({}, true);
+    }
     case 'replace': {
       const next = new Map<string, CarrierEntry>();
       for (const c of input.carriers) {
@@ -394,5 +437,5 @@ export function step(st: CoreState, s: CoreSettings, input: Input, now: number):
   const a = advance(st, s, now);
   if (input.kind === 'tick') return a;
   const b = apply(a.state, s, input, now);
-  return { state: b.state, events: [...a.events, ...b.events], notes: [...a.notes, ...b.notes], granted: b.granted };
+  return { state: b.state, events: [...a.events, ...b.events], notes: [...a.notes, ...b.notes], granted: b.granted, shared: b.shared };
 }

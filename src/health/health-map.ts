@@ -6,7 +6,8 @@ import { deriveAmi, type AmiVerdict } from './ami-facts.js';
 import type { AmiTarget } from './ami-events.js';
 import type { AmiMessage } from './ami-message.js';
 import type { Breaker } from './breaker.js';
-import { initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
+import { breakerPeer, initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
+import type { PeerFact, SharedFact } from './peer-facts.js';
 import type { ResyncData } from './resync.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthSnapshot, HealthState, HealthView } from './types.js';
 
@@ -23,6 +24,10 @@ export interface HealthMapOptions {
   readonly clock?: Clock;
   /** Every change of a carrier's published state (the lead wires it to the log sink and the store). */
   readonly onEvent?: (e: CarrierEvent) => void;
+  /** What this dialer's own breaker learned, for the other dialers (cluster.enabled); must not block. */
+  readonly onShared?: (f: SharedFact) => void;
+  /** `cluster.trialWait`: ms after a peer's ejection ends during which only that peer places the trial call. */
+  readonly trialWait?: number;
   readonly logger: Logger;
 }
 
@@ -33,6 +38,8 @@ export interface CarrierInspection {
   readonly breaker: Breaker['kind'];
   /** Epoch ms the ejection ends (breaker open). */
   readonly ejectedUntil: number | null;
+  /** The peer dialer whose breaker ejected it, or whose trial call holds it (cluster.enabled). */
+  readonly peer: string | null;
   /** Held down for a flapping qualify: since when, and when it ends (null = not before Asterisk reaches it again). */
   readonly heldDown: { readonly since: number; readonly releaseAt: number | null } | null;
   readonly admin: AdminHold | null;
@@ -61,14 +68,16 @@ export interface HealthMap extends HealthView {
   /** Told after replaceCarriers (the AMI feed resyncs). */
   onCarriersReplaced(fn: () => void): () => void;
   inspect(): ReadonlyMap<string, CarrierInspection>;
+  /** A peer dialer's breaker fact (cluster.enabled); true when it changed this dialer's breaker. */
+  applyPeer(fact: PeerFact): boolean;
   /** Applies what time alone changes (the map also does this on a timer and before every snapshot). */
   tick(): void;
   /** Stops the timer. */
   close(): void;
 }
 
-export function coreSettings(health: DaemonSettings['health'], staleAfter: number): CoreSettings {
-  return { ...health, staleAfter };
+export function coreSettings(health: DaemonSettings['health'], staleAfter: number, trialWait = 0): CoreSettings {
+  return { ...health, staleAfter, trialWait };
 }
 
 const UNUSABLE: ReadonlySet<HealthState> = new Set(['down', 'disabled']);
@@ -82,7 +91,7 @@ const MAX_TIMER = 2_147_483_647;
 export function createHealthMap(opts: HealthMapOptions): HealthMap {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
-  let s = coreSettings(opts.health, opts.staleAfter ?? 30_000);
+  let s = coreSettings(opts.health, opts.staleAfter ?? 30_000, opts.trialWait ?? 0);
   let state: CoreState = initialState([...opts.carriers], [...opts.routes], s, clock.now(), opts.amiEnabled === false ? 'AMI off (ami.enabled=false)' : undefined);
   let snap: HealthSnapshot | null = null;
   let due: number | null = nextDeadline(state, s);
@@ -148,6 +157,13 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       }
     }
     if (r.events.length > 0 || input.kind === 'replace') logRoutes(r.events);
+    for (const f of r.shared) {
+      try {
+        opts.onShared?.(f);
+      } catch (err) {
+        log.error({ err, carrier: f.carrier }, 'shared health listener threw (ignored)');
+      }
+    }
     const nextDue = nextDeadline(state, s);
     if (nextDue !== due || input.kind === 'tick') {
       due = nextDue;
@@ -195,7 +211,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       }
     },
     setSettings(health, staleAfter) {
-      s = coreSettings(health, staleAfter);
+      s = coreSettings(health, staleAfter, opts.trialWait ?? 0);
       // a tick under the new settings re-arms the timer for whatever deadline they move
       run({ kind: 'tick' });
     },
@@ -212,12 +228,14 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
           ami: deriveAmi(e.facts),
           breaker: e.breaker.kind,
           ejectedUntil: e.breaker.kind === 'open' ? e.breaker.until : null,
+          peer: breakerPeer(e.breaker),
           heldDown: e.hold.held ? { since: e.hold.held.since, releaseAt: e.hold.held.releaseAt } : null,
           admin: e.admin,
         });
       }
       return out;
     },
+    applyPeer: (fact) => run({ kind: 'peer', fact }),
     tick: () => void run({ kind: 'tick' }),
     close() {
       closed = true;

@@ -8,6 +8,8 @@ export interface CarrierHealth {
   /** Epoch ms of the last change of state. */
   readonly since: number;
   readonly reason: string;
+  /** The peer dialer whose breaker ejected it, or whose trial call holds it (cluster.enabled); absent = this dialer's own view. */
+  readonly peer?: string;
 }
 
 export type HealthSnapshot = ReadonlyMap<string, CarrierHealth>;
@@ -35,6 +37,7 @@ export interface CarrierEvent {
   readonly carrier: string;
   readonly from: HealthState;
   readonly to: HealthState;
-  readonly source: 'ami' | 'breaker' | 'admin' | 'config';
+  /** peer: another dialer's breaker (cluster.enabled), named in the reason. */
+  readonly source: 'ami' | 'breaker' | 'admin' | 'config' | 'peer';
   readonly reason: string;
 }

@@ -38,7 +38,16 @@ export function formatStatus(s: DaemonStatus): string {
   const ami = s.ami.enabled ? (s.ami.connected ? 'connected' : 'DISCONNECTED') : 'off';
   const db = s.db.configured ? `${s.db.connected ? 'connected' : 'DOWN (spooling)'}, queue ${s.db.queued}, spool ${s.db.spoolBytes} B` : 'none (JSONL spool)';
   const routes = s.routes.map((r) => `  ${r.name} (${r.strategy}): ${r.carriers.join(' → ')}`).join('\n');
-  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}\n\n${formatTable(rows)}\n\nroutes:\n${routes}\n`;
+  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}${clusterLine(s)}\n\n${formatTable(rows)}\n\nroutes:\n${routes}\n`;
+}
+
+/** Shared health: one line, only with cluster.enabled. */
+function clusterLine(s: DaemonStatus): string {
+  const c = s.cluster;
+  if (!c.enabled) return '';
+  const peers = c.peers.length === 0 ? 'no peer has published yet' : `peers ${c.peers.map((p) => `${p.server} (last fact ${ago(s.now - p.seenAt)} ago: ${p.carrier} ${p.state})`).join(', ')}`;
+  if (c.up) return `\ncluster: sharing health, ${peers}`;
+  return `\ncluster: VIEW LOST${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}, deciding alone${c.lastError ? ` (${c.lastError})` : ''}; ${peers}`;
 }
 
 export function formatPlan(p: PlanPreview): string {

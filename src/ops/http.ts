@@ -38,6 +38,7 @@ export async function startHttp(d: HttpDeps): Promise<{ server: Server; port: nu
         activeCalls: s.activeCalls,
         ami: s.ami.enabled ? (s.ami.connected ? 'connected' : 'disconnected') : 'disabled',
         db: s.db.configured ? (s.db.connected ? 'connected' : 'disconnected') : 'none',
+        cluster: s.cluster.enabled ? (s.cluster.up ? 'sharing' : 'alone') : 'off',
       };
       return send(200, 'application/json', `${JSON.stringify(body)}\n`);
     }

@@ -14,6 +14,8 @@ export interface MetricSources {
   store?(): { queued: number; spoolBytes: number; writeErrors: number; dbConnected: boolean; dropped?: Readonly<Record<string, number>> } | null;
   /** null when AMI is off (ami.enabled false): then "disconnected" is no alarm. */
   ami?(): { connected: boolean; lastEventAt: number | null } | null;
+  /** Shared health (cluster.enabled); null when it is off. */
+  cluster?(): { up: boolean; published: Readonly<Record<string, number>>; readErrors: number; writeErrors: number } | null;
   /** Channels in use, caps and Dial legs started per carrier (the daemon's capacity ledger). */
   capacity?(): CapacitySnapshot;
   now(): number;
@@ -39,6 +41,8 @@ export interface Metrics {
   readonly sink: RecordSink;
   observeCall(route: string, result: CallResult): void;
   observeCommand(verb: string, seconds: number): void;
+  /** A peer dialer's breaker fact changed this dialer's breaker. */
+  observePeerFact(carrier: string, state: string): void;
 }
 
 export function createMetrics(src: MetricSources): Metrics {
@@ -166,6 +170,39 @@ export function createMetrics(src: MetricSources): Metrics {
       this.set(at === null ? -1 : (src.now() - at) / 1000);
     },
   });
+  new client.Gauge({ name: `${p}cluster_enabled`, help: '1 when carrier health is shared with the other dialers (cluster.enabled)', registers: [registry], collect() { this.set(src.cluster?.() ? 1 : 0); } });
+  new client.Gauge({
+    name: `${p}cluster_up`,
+    help: 'Shared health: 1 when the shared table answered within cluster.staleAfter; 0 = this dialer decides alone (always 0 with cluster.enabled false: see cluster_enabled)',
+    registers: [registry],
+    collect() {
+      this.set(src.cluster?.()?.up ? 1 : 0);
+    },
+  });
+  const peerFacts = new client.Counter({ name: `${p}cluster_peer_facts_applied_total`, help: 'Peer dialers\' breaker facts that changed this dialer\'s breaker, by carrier and fact (open, trial, closed)', labelNames: ['carrier', 'state'], registers: [registry] });
+  new client.Counter({
+    name: `${p}cluster_published_total`,
+    help: 'Facts of this dialer\'s breaker written to the shared table, by fact (open, trial, closed)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const c = src.cluster?.();
+      this.reset();
+      for (const s of ['open', 'trial', 'closed']) this.inc({ state: s }, c?.published[s] ?? 0);
+    },
+  });
+  new client.Counter({
+    name: `${p}cluster_errors_total`,
+    help: 'Failed or timed-out reads and writes of the shared table (the dialer goes on deciding alone)',
+    labelNames: ['op'],
+    registers: [registry],
+    collect() {
+      const c = src.cluster?.();
+      this.reset();
+      this.inc({ op: 'read' }, c?.readErrors ?? 0);
+      this.inc({ op: 'write' }, c?.writeErrors ?? 0);
+    },
+  });
   // 1 ms resolution: the default 10 ms sampler reads ~10 ms of "lag" on an idle daemon
   client.collectDefaultMetrics({ register: registry, prefix: p, eventLoopMonitoringPrecision: 1 });
 
@@ -194,5 +231,6 @@ export function createMetrics(src: MetricSources): Metrics {
     sink,
     observeCall: (route, result) => calls.inc({ route, status: result.status }),
     observeCommand: (verb, seconds) => command.observe({ command: verb }, seconds),
+    observePeerFact: (carrier, state) => peerFacts.inc({ carrier, state }),
   };
 }

@@ -28,7 +28,7 @@ ${banner(s, down)}
 <section class="tiles" aria-label="daemon">
 ${tile('Live calls', String(s.activeCalls), s.activeCalls > 0 ? 'busy' : 'neutral', '')}
 ${amiTile(s)}
-${dbTile(s)}
+${dbTile(s)}${clusterTile(s)}
 </section>
 <section>
 <h2>Carriers <span class="h2note">counts over the last 15 min</span></h2>
@@ -65,6 +65,7 @@ function banner(s: DaemonStatus, down: readonly CarrierStatus[]): string {
   if (down.length > 0) problems.push(`${down.length === 1 ? 'Carrier' : `${down.length} carriers`} DOWN: ${down.map((c) => `<b>${esc(c.name)}</b>`).join(', ')}`);
   if (s.ami.enabled && !s.ami.connected) problems.push('AMI disconnected: carrier states go unknown');
   if (s.db.configured && !s.db.connected) problems.push('database unreachable: attempts go to the spool');
+  if (s.cluster.enabled && !s.cluster.up) problems.push('cluster view lost: this dialer decides carrier health alone');
   for (const c of s.carriers) if (c.capacity.atCap) problems.push(`<b>${esc(c.name)}</b> ${esc(c.capacity.atCap)}: calls go to the next carrier`);
   if (problems.length === 0) return '<p class="banner ok">No carrier down</p>';
   return `<p class="banner alarm" role="alert">${problems.join('<br>')}</p>`;
@@ -84,6 +85,15 @@ function dbTile(s: DaemonStatus): string {
   if (!s.db.configured) return tile('Database', 'none', 'neutral', 'attempts only logged');
   const detail = `${s.db.queued} queued · spool ${bytes(s.db.spoolBytes)}`;
   return s.db.connected ? tile('Database', 'connected', s.db.spoolBytes > 0 ? 'warn' : 'good', detail) : tile('Database', 'UNREACHABLE', 'bad', detail);
+}
+
+/** Only with cluster.enabled: a single dialer has no cluster to show. */
+function clusterTile(s: DaemonStatus): string {
+  const c = s.cluster;
+  if (!c.enabled) return '';
+  const peers = c.peers.length === 0 ? 'no peer has published yet' : `peers: ${c.peers.map((p) => p.server).join(', ')}`;
+  if (c.up) return tile('Cluster', 'sharing', 'good', peers);
+  return tile('Cluster', 'ALONE', 'bad', `view lost${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}${c.lastError ? `: ${c.lastError}` : ''}`);
 }
 
 function carrierRow(c: CarrierStatus, now: number): string {

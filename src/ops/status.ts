@@ -27,7 +27,21 @@ export interface DaemonStatus {
   readonly db: { readonly configured: boolean; readonly connected: boolean; readonly queued: number; readonly spoolBytes: number };
   /** The last carrier state changes, newest first (a bounded ring: see recent-events.ts). */
   readonly events: readonly CarrierEvent[];
+  readonly cluster: ClusterStatus;
 }
+
+/** Shared health (cluster.enabled): whether the other dialers' facts reach this one. */
+export interface ClusterStatus {
+  readonly enabled: boolean;
+  /** The shared table answered within cluster.staleAfter; false = deciding alone. */
+  readonly up: boolean;
+  readonly lostSince: number | null;
+  readonly lastReadAt: number | null;
+  readonly lastError: string;
+  readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: string }[];
+}
+
+export const CLUSTER_OFF: ClusterStatus = { enabled: false, up: false, lostSince: null, lastReadAt: null, lastError: '', peers: [] };
 
 export interface StatusInput {
   readonly serverId: string;
@@ -39,6 +53,7 @@ export interface StatusInput {
   readonly ami: DaemonStatus['ami'];
   readonly db: DaemonStatus['db'];
   readonly events?: readonly CarrierEvent[];
+  readonly cluster?: ClusterStatus;
   readonly capacity?: CapacitySnapshot;
 }
 
@@ -55,6 +70,7 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     ami: i.ami,
     db: i.db,
     events: i.events ?? [],
+    cluster: i.cluster ?? CLUSTER_OFF,
   };
 }
 

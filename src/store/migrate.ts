@@ -49,10 +49,17 @@ export class SchemaError extends Error {
   override name = 'SchemaError';
 }
 
-/** The schema version recorded in the database (a Connection or a Pool: both have query()). */
-async function currentVersion(conn: Pick<mysql.Pool, 'query'>): Promise<number> {
-  const [rows] = await conn.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
-  return Number((rows as { v: number }[])[0]?.v ?? 0);
+/** The schema versions recorded in the database (a Connection or a Pool: both have query()). */
+async function appliedVersions(conn: Pick<mysql.Pool, 'query'>): Promise<Set<number>> {
+  const [rows] = await conn.query('SELECT version FROM schema_version');
+  return new Set((rows as { version: number }[]).map((r) => Number(r.version)));
+}
+
+const maxOf = (versions: ReadonlySet<number>): number => Math.max(0, ...versions);
+
+/** Migrations this program has that the database has not seen, also below its newest (branches merged out of order). */
+function missing(migrations: readonly Migration[], applied: ReadonlySet<number>): Migration[] {
+  return migrations.filter((m) => !applied.has(m.version));
 }
 
 /**
@@ -70,12 +77,12 @@ export async function migrate(db: DbSettings, log: Logger): Promise<{ from: numb
     );
     const migrations = loadMigrations();
     const latest = latestOf(migrations);
-    const from = await currentVersion(conn);
+    const applied = await appliedVersions(conn);
+    const from = maxOf(applied);
     if (from > latest) {
       throw new SchemaError(`database ${name} has schema version ${from}, newer than this failover-agi knows (${latest}): upgrade failover-agi, do not downgrade the schema`);
     }
-    for (const m of migrations) {
-      if (m.version <= from) continue;
+    for (const m of missing(migrations, applied)) {
       log.info({ version: m.version, migration: m.name }, 'applying migration');
       for (const st of m.statements) await conn.query(st);
       await conn.query('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
@@ -88,10 +95,11 @@ export async function migrate(db: DbSettings, log: Logger): Promise<{ from: numb
 
 /** At start: the schema must be exactly the one this program writes. */
 export async function checkSchema(pool: mysql.Pool, database: string): Promise<void> {
-  const latest = latestOf(loadMigrations());
-  let v: number;
+  const migrations = loadMigrations();
+  const latest = latestOf(migrations);
+  let applied: Set<number>;
   try {
-    v = await currentVersion(pool);
+    applied = await appliedVersions(pool);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') {
@@ -99,6 +107,10 @@ export async function checkSchema(pool: mysql.Pool, database: string): Promise<v
     }
     throw err;
   }
-  if (v < latest) throw new SchemaError(`database ${database} has schema version ${v}, this failover-agi needs ${latest}: run "failover-agi migrate"`);
+  const v = maxOf(applied);
   if (v > latest) throw new SchemaError(`database ${database} has schema version ${v}, newer than this failover-agi knows (${latest}): upgrade failover-agi`);
+  const gaps = missing(migrations, applied);
+  if (v < latest || gaps.length > 0) {
+    throw new SchemaError(`database ${database} has schema version ${v}${gaps.length > 0 && v >= latest ? ` without ${gaps.map((m) => m.name).join(', ')}` : ''}, this failover-agi needs ${latest}: run "failover-agi migrate"`);
+  }
 }

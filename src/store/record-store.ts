@@ -75,6 +75,8 @@ export class RecordStore implements AttemptLog {
   private schemaErrorLogged = '';
   private lastJournalError = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** The end of this event-loop turn is booked: the journal's group commit, and the JSONL file's without a database. */
+  private turnBooked = false;
   private probeTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -131,6 +133,8 @@ export class RecordStore implements AttemptLog {
 
   async start(): Promise<void> {
     this.armSync();
+    // an exit without close() (process.exit, an uncaught error) still writes what this turn deferred
+    process.once('exit', this.onExit);
     // a journal left behind means the last run was killed: its records join the spool (replay skips rows already in)
     let recovered = 0;
     try {
@@ -190,6 +194,8 @@ export class RecordStore implements AttemptLog {
       this.queue = [];
       this.logDrops(true);
     }
+    this.writeJournal();
+    process.off('exit', this.onExit);
     this.spool.close();
     this.jsonl.close();
     this.journal.close();
@@ -209,21 +215,44 @@ export class RecordStore implements AttemptLog {
   }
 
   /**
-   * The call path: O(1) whatever the database and the disk do. At most one batch (store.flushRows) is written to
-   * disk here, when memory is full, and not at all for a second after the disk refused a write.
+   * The call path: O(1) whatever the database and the disk do, and no file write per record. The journal (and,
+   * without a database, the JSONL file) is written once at the end of this event-loop turn for every record the
+   * turn made (group commit): before the daemon reads another reply from Asterisk, so no call can be past its next
+   * command with its record unwritten. At most one batch (store.flushRows) is written here, when memory is full,
+   * and not at all for a second after the disk refused a write.
    */
   private enqueue(item: StoreItem): void {
-    if (this.noDatabase && this.queue.length === 0 && this.diskReady() && this.toFile(this.jsonl, [item])) return;
-    if (!this.noDatabase) this.toJournal(item);
+    if (!this.noDatabase && this.diskReady()) {
+      this.journal.defer(item);
+      this.bookTurnEnd();
+    }
     if (this.queue.length >= this.o.store.queueLimit && !this.spillOldest()) {
       this.drop(1, 'disk');
       return;
     }
     this.queue.push(item);
-    if (this.closed) return;
-    if (this.queue.length >= this.o.store.flushRows) this.schedule(0);
+    if (this.noDatabase) this.bookTurnEnd();
+    else if (this.closed) return;
+    else if (this.queue.length >= this.o.store.flushRows) this.schedule(0);
     else if (!this.flushTimer) this.schedule(this.o.store.flushMs);
   }
+
+  private bookTurnEnd(): void {
+    if (this.turnBooked) return;
+    this.turnBooked = true;
+    // the check phase, right after this turn's I/O callbacks and before the next poll for replies
+    setImmediate(() => {
+      this.turnBooked = false;
+      this.writeJournal();
+      // without a database the JSONL file is the store: this turn's records in one append (a refusing disk has its retry timer)
+      if (this.noDatabase && this.queue.length > 0 && this.diskReady()) void this.flush();
+    });
+  }
+
+  private readonly onExit = (): void => {
+    this.writeJournal();
+    if (this.noDatabase && this.queue.length > 0 && this.diskReady() && this.toFile(this.jsonl, this.queue)) this.queue = [];
+  };
 
   private schedule(ms: number): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -305,10 +334,10 @@ export class RecordStore implements AttemptLog {
     if (this.state === 'up' && !this.closed && this.spool.hasPending()) setImmediate(() => void this.startReplay());
   }
 
-  private toJournal(item: StoreItem): void {
-    if (!this.diskReady()) return;
+  /** The journal's group commit: every record deferred this turn in one append. */
+  private writeJournal(): void {
     try {
-      this.journal.append([item]);
+      this.journal.writeDeferred();
     } catch (err) {
       const now = this.clock.now();
       if (now - this.lastJournalError > 60_000) {
@@ -319,6 +348,8 @@ export class RecordStore implements AttemptLog {
   }
 
   private truncateJournal(): void {
+    // what the journal still defers is in the database or the spool already: no need to write it at all
+    this.journal.dropDeferred();
     try {
       this.journal.truncate();
     } catch (err) {
@@ -513,13 +544,8 @@ export class RecordStore implements AttemptLog {
   }
 
   private syncSpools(): void {
-    try {
-      this.spool.sync();
-      this.jsonl.sync();
-      this.journal.sync();
-    } catch (err) {
-      this.o.log.error({ err: (err as Error).message }, 'attempt log: fsync failed');
-    }
+    const failed = (err: Error): void => this.o.log.error({ err: err.message }, 'attempt log: fsync failed');
+    for (const f of [this.spool, this.jsonl, this.journal]) f.syncInBackground(failed);
   }
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreItem } from './rows.js';
 
@@ -80,9 +80,10 @@ class LineReader {
 
 /**
  * An append-only file of records (the spool, the journal, the JSONL log), one JSON record per line. Appends are
- * synchronous writes (a SIGKILL loses nothing already appended: the page cache holds it), fsync'd on a timer
+ * synchronous writes (a SIGKILL loses nothing already appended: the page cache holds it), fsync'd on a timer (in the thread pool)
  * against power loss; an append the disk refuses is cut back off, so a half-written line never glues itself to
- * the next one. Replay takes the file away whole (rename), so records appended during a replay land in a fresh
+ * the next one. Records can also be deferred and written together (group commit: the journal writes once per
+ * event-loop turn, not once per record). Replay takes the file away whole (rename), so records appended during a replay land in a fresh
  * file, and reads it in bounded chunks from the offset of the last batch the database took (kept in a side file,
  * so a restart resumes there): memory stays flat whatever the spool's size.
  */
@@ -95,6 +96,10 @@ export class Spool {
   private replayLeft = 0;
   private reader: LineReader | null = null;
   private readerFd: number | null = null;
+  /** Records deferred to the next writeDeferred(): serialised only then, or never when dropDeferred() says they are safe. */
+  private deferred: StoreItem[] = [];
+  /** An fsync of fd is running in the thread pool. */
+  private syncing = false;
 
   constructor(
     readonly dir: string,
@@ -126,6 +131,28 @@ export class Spool {
   append(items: readonly StoreItem[]): void {
     if (items.length === 0) return;
     this.write(Buffer.from(items.map((i) => JSON.stringify(i)).join('\n') + '\n'));
+  }
+
+  /** Keeps a record for the next writeDeferred(); the caller schedules it. */
+  defer(item: StoreItem): void {
+    this.deferred.push(item);
+  }
+
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /** Writes every deferred record in one append. On a disk error they are not kept here (the caller still holds them). */
+  writeDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const items = this.deferred;
+    this.deferred = [];
+    this.append(items);
+  }
+
+  /** The deferred records are safe elsewhere (the database or the spool took them): they need no writing. */
+  dropDeferred(): void {
+    this.deferred = [];
   }
 
   private write(data: Buffer): void {
@@ -201,6 +228,25 @@ export class Spool {
   }
 
   /**
+   * The timer's fsync, in the thread pool: a slow disk's fsync never stalls the event loop. What it covers is what
+   * was written when it started; a write after that stays dirty for the next one. Errors go to onError, except one
+   * from an fd closed meanwhile (closing fsyncs synchronously first).
+   */
+  syncInBackground(onError: (err: Error) => void): void {
+    const fd = this.fd;
+    if (fd === null || !this.dirty || this.syncing) return;
+    this.dirty = false;
+    this.syncing = true;
+    fsync(fd, (err) => {
+      this.syncing = false;
+      if (err && this.fd === fd) {
+        this.dirty = true;
+        onError(err);
+      }
+    });
+  }
+
+  /**
    * Opens the replay file (moving the live file aside unless one is left from a crash or an interrupted replay),
    * resuming after the last batch the database took. False when there is nothing to replay.
    */
@@ -268,6 +314,8 @@ export class Spool {
 
   private closeFd(): void {
     if (this.fd !== null) {
+      // a background fsync may not finish before the close: this one covers everything written
+      if (this.syncing) this.dirty = true;
       this.sync();
       closeSync(this.fd);
       this.fd = null;

@@ -160,7 +160,7 @@ describe('capacity caps through the FastAGI simulator: the whole service', () =>
     const holding = [call({ 'carrier-primary': held(2000) }), call({ 'carrier-primary': held(2000) })];
     await until(() => inUse('primary') === 2, 3000);
     writeFileSync(file, JSON.stringify({ ...baseConfig, carriers: CARRIERS.map((c) => (c.name === 'primary' ? { ...c, maxChannels: 3 } : c)) }));
-    assert.deepEqual(svc.reload(), { ok: true });
+    assert.equal((await svc.reload()).ok, true);
     const p = svc.status().carriers.find((c) => c.name === 'primary')?.capacity;
     assert.deepEqual([p?.channelsInUse, p?.channelCap], [2, 3], 'the two calls in progress still count');
     const third = call({ 'carrier-primary': held(2000) });

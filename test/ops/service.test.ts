@@ -148,7 +148,7 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
       assert.ok(text.includes(name), `missing ${name}`);
     }
     const hz = (await (await fetch(`http://127.0.0.1:${http}/healthz`)).json()) as Record<string, unknown>;
-    assert.deepEqual([hz['status'], hz['ami'], hz['db']], ['ok', 'disabled', 'none']);
+    assert.deepEqual([hz['status'], hz['ami'], hz['db'], hz['cluster']], ['ok', 'disabled', 'none', 'off']);
     const st = (await (await fetch(`http://127.0.0.1:${http}/status`)).json()) as { carriers: { name: string; last15m: { dials: number } }[] };
     assert.ok((st.carriers.find((c) => c.name === 'primary')?.last15m.dials ?? 0) >= 1);
   });

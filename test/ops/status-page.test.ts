@@ -5,7 +5,7 @@ import { startHttp } from '../../src/ops/http.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { RecentEvents } from '../../src/ops/recent-events.js';
 import { ago, esc, renderStatusPage } from '../../src/ops/status-page.js';
-import type { CarrierStatus, DaemonStatus } from '../../src/ops/status.js';
+import { CLUSTER_OFF, type CarrierStatus, type DaemonStatus } from '../../src/ops/status.js';
 import { memoryLog } from '../support/daemon.js';
 
 const NOW = Date.UTC(2025, 0, 31, 14, 5, 9);
@@ -23,6 +23,7 @@ function status(over: Partial<DaemonStatus> = {}): DaemonStatus {
     ami: { enabled: true, connected: true, lastEventAt: NOW - 3000 },
     db: { configured: true, connected: true, queued: 0, spoolBytes: 0 },
     events: [],
+    cluster: CLUSTER_OFF,
     ...over,
   };
 }

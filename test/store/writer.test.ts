@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +128,10 @@ describe('the attempt-log writer against a real MariaDB', () => {
     for (let i = 0; i < 20; i++) killed.attempt(attemptRecord({ uniqueid: `1801.${i}` }));
     killed.carrierEvent(carrierEvent());
     assert.equal(killed.stats().queued, 21);
+    // group commit: no write per record; the turn's 21 records go in together when the turn ends, before any reply
+    // from Asterisk could be read (what a SIGKILL can lose: the records of the turn it cuts short)
+    assert.equal(existsSync(join(dir, 'journal.jsonl')), false);
+    await new Promise((r) => setImmediate(r));
     assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').length, 21);
     assert.equal(await count(), 0);
     // never closed: its timers are abandoned like a killed process's; half of it was already written by an earlier flush
@@ -142,6 +147,27 @@ describe('the attempt-log writer against a real MariaDB', () => {
     await next.close();
     await (killed as unknown as { pool: { end(): Promise<void> } }).pool.end();
   });
+
+  for (const exit of ['process.exit(3)', 'throw new Error("boom")']) {
+    test(`an exit without close (${exit.split('(')[0]}) in the turn that made the records still journals them`, async () => {
+      const dir = spoolDir();
+      const store = new URL('../../src/store/record-store.js', import.meta.url).href;
+      const records = new URL('../support/records.js', import.meta.url).href;
+      // the database unreachable: the records wait in memory, the journal is all that holds them
+      const script = `
+        import { createRecordStore } from ${JSON.stringify(store)};
+        import { attemptRecord } from ${JSON.stringify(records)};
+        const s = createRecordStore({ db: ${JSON.stringify({ ...t.db, port: 1 })}, store: ${JSON.stringify({ ...STORE, flushMs: 600000, spoolDir: dir })}, serverId: 'd1', log: { info() {}, warn() {}, error() {} }, probeMs: 600000 });
+        await s.start();
+        for (let i = 0; i < 5; i++) s.attempt(attemptRecord({ uniqueid: '1805.' + i }));
+        ${exit};
+      `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.notEqual(r.status, 0, r.stderr);
+      const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { r: { uniqueid: string } });
+      assert.deepEqual(journal.map((l) => l.r.uniqueid), ['1805.0', '1805.1', '1805.2', '1805.3', '1805.4']);
+    });
+  }
 
   test('down at start, then back without our schema: an error, still spooling, nothing lost; after migrate it all lands', async () => {
     const other = `${t.name}_late`;
@@ -186,8 +212,13 @@ describe('the attempt-log writer against a real MariaDB', () => {
     await s.start();
     s.attempt(attemptRecord({ uniqueid: '1800.1' }));
     s.carrierEvent(carrierEvent());
+    // one append for the turn's records, when it ends
+    assert.equal(existsSync(join(dir, 'attempts.jsonl')), false);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(readFileSync(join(dir, 'attempts.jsonl'), 'utf8').trim().split('\n').length, 2);
+    s.attempt(attemptRecord({ uniqueid: '1800.2' }));
     await s.close();
     const lines = readFileSync(join(dir, 'attempts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string });
-    assert.deepEqual(lines.map((l) => l.t), ['a', 'e']);
+    assert.deepEqual(lines.map((l) => l.t), ['a', 'e', 'a']);
   });
 });

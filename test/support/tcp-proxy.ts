@@ -3,6 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /** A TCP proxy a test can cut and restore: the database "goes away" for the program under test, exactly as in an outage. */
 export class TcpProxy {
   private readonly socks = new Set<Socket>();
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+  private stalled = false;
   private server: Server | null = null;
   port = 0;
 
@@ -22,14 +24,40 @@ export class TcpProxy {
         this.socks.delete(client);
         this.socks.delete(upstream);
       };
+      const pair = { client, upstream };
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
       client.on('error', done).on('close', done);
       upstream.on('error', done).on('close', done);
-      client.pipe(upstream).pipe(client);
+      if (!this.stalled) client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((r) => this.server?.listen(port, '127.0.0.1', () => r()));
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : port;
     return this.port;
+  }
+
+  /**
+   * The database hangs instead of refusing: connections stay open and new ones are accepted, but no byte passes
+   * either way until unstall() (a server stuck on a lock, a saturated link, a half-dead Galera node).
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  unstall(): void {
+    this.stalled = false;
+    for (const { client, upstream } of this.pairs) {
+      client.pipe(upstream).pipe(client);
+      client.resume();
+      upstream.resume();
+    }
   }
 
   /** Drops every connection and refuses new ones. */

@@ -142,7 +142,7 @@ async function measure(s: BenchServer, p: LoadPoint, repetition: number): Promis
   };
 }
 
-export async function compareServers(servers: readonly BenchServer[], cfg: BenchConfig, progress: (line: string) => void): Promise<PointFigures[]> {
+export async function compareServers(servers: readonly BenchServer[], cfg: Pick<BenchConfig, 'points' | 'repetitions'>, progress: (line: string) => void): Promise<PointFigures[]> {
   const out: PointFigures[] = [];
   for (const p of cfg.points) {
     const runs: RunFigures[] = [];
