@@ -9,6 +9,7 @@ import { simulateCall } from '../sim/agi-sim.js';
 import { startCliDaemon, type CliDaemon } from '../support/cli-process.js';
 import { CARRIERS, ROUTES } from '../support/daemon.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // the CLI of this build (dist-*/src/cli.js beside this test), as test/support/cli-process.ts runs the daemon
@@ -103,7 +104,10 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
     assert.equal((await cli(['drain', 'tertiary', '--socket', sock], { env: { SUDO_USER: 'alice' } })).code, 0);
     assert.equal((await cli(['drain', 'tertiary', '--socket', sock])).code, 0);
     assert.equal((await cli(['enable', 'tertiary', '--socket', sock])).code, 0);
-    const events = d.lines.slice(before).filter((l) => l['msg'] === 'carrier state change' && l['carrier'] === 'tertiary');
+    const audit = () => d.lines.slice(before).filter((l) => l['msg'] === 'carrier state change' && l['carrier'] === 'tertiary');
+    // the CLI returns on the daemon's reply; the log line of the last change can reach our pipe a moment later
+    await until(() => audit().length >= 3, 3000).catch(() => undefined);
+    const events = audit();
     const me = userInfo();
     assert.deepEqual(events.map((e) => [e['source'], e['from'], e['to']]), [['admin', 'unknown', 'disabled'], ['admin', 'disabled', 'disabled'], ['admin', 'disabled', 'unknown']]);
     assert.match(String(events[0]?.['reason']), new RegExp(`failover-agi drain by ${me.username} \\(uid ${me.uid}, sudo from alice\\)`));
