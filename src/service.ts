@@ -316,7 +316,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       health.amiDown();
     }
     d.setRouting(next.routing);
-    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
+    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values(), next.routing.prefixGroups.map((g) => g.name));
     if (amiAgain) startFeedAgain(settingsNow.ami, amiSecret);
 
     log.info(
