@@ -21,7 +21,7 @@ import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
-import { buildStatus, CLUSTER_OFF, type DaemonStatus } from './ops/status.js';
+import { buildStatus, CLUSTER_OFF, groupStatus, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
@@ -192,6 +192,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       events: recentEvents.list(),
       cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
+      groups: groupStatus(health.inspect()),
     });
   };
 
@@ -237,7 +238,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
+        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':
