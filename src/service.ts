@@ -148,6 +148,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     ami: () => (feed ? feed.stats() : null),
     cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
+    prefixGroups: () => {
+      const inspection = health.inspect();
+      return { names: cfg.routing.prefixGroups.map((g) => g.name), notClosed: (c) => new Map((inspection.get(c)?.groups ?? []).map((g) => [g.group, g.breaker])) };
+    },
     now: () => clock.now(),
   });
   metrics = m;
