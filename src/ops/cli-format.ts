@@ -59,7 +59,7 @@ function clusterLine(s: DaemonStatus): string {
 
 export function formatPlan(p: PlanPreview): string {
   if (p.error) return `${p.error}\n`;
-  const group = p.prefixGroup ? `, prefix group ${p.prefixGroup}` : ', in no prefix group';
+  const group = p.prefixGroup ? `, prefix group ${p.prefixGroup}` : '';
   const lines = [`route ${p.route} (${p.strategy}, script ${p.script}), number ${p.number}${group}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
   if (p.note) lines.push(`  ${p.note}`);
   for (const o of p.orders) {
