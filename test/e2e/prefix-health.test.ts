@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
 import { formatPlan, formatStatus } from '../../src/ops/cli-format.js';
 import { controlRequest } from '../../src/ops/control-client.js';
 import type { PlanPreview } from '../../src/ops/plan-preview.js';
@@ -8,7 +12,7 @@ import { startService, type Service } from '../../src/service.js';
 import { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
 import { memoryAttemptLog } from '../support/attempt-log.js';
-import { memoryLog } from '../support/daemon.js';
+import { CARRIERS, memoryLog, ROUTES } from '../support/daemon.js';
 import { freePort } from '../support/free-port.js';
 import { MemorySink } from '../support/memory-sink.js';
 import { simServiceConfig } from '../support/sim-service.js';
@@ -120,5 +124,55 @@ describe('health per destination prefix: a carrier that fails for one group only
     const spread = (n: string) => simulateCall({ port: svc.daemon.port, args: [n], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } } });
     for (const n of [US, '33123456789', US]) await spread(n);
     assert.equal(state('primary'), 'down');
+  });
+});
+
+describe('prefixGroups on SIGHUP reload', () => {
+  let svc: Service;
+  let file: string;
+  let base: Record<string, unknown>;
+  const call = (n: string) => simulateCall({ port: svc.daemon.port, args: [n], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } } });
+  const groupsOf = (c: string) => svc.status().carriers.find((x) => x.name === c)?.groups.map((g) => g.group) ?? [];
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fa-prefix-reload-'));
+    file = join(dir, 'config.json');
+    base = {
+      agi: { port: 0 },
+      http: { port: 0 },
+      ami: { enabled: false },
+      health: { consecutiveFailures: 2, baseEjection: 600_000, maxEjection: 600_000 },
+      control: { socket: join(dir, 'c.sock'), stateFile: join(dir, 's.json') },
+      carriers: CARRIERS,
+      routes: ROUTES,
+      prefixGroups: [{ name: 'uk-mobile', prefixes: ['447'] }, { name: 'us', prefixes: ['1'] }],
+    };
+    writeFileSync(file, JSON.stringify(base));
+    svc = await startService({ config: loadConfig({ file, env: {} }), configFile: file, log: memoryLog('info').log, attemptLog: () => memoryAttemptLog(new MemorySink()) });
+    for (let i = 0; i < 2; i++) await call(UK_MOBILE);
+    assert.deepEqual(groupsOf('primary'), ['uk-mobile']);
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  test('an invalid prefixGroups is refused with every problem, and the ejection stands', async () => {
+    writeFileSync(file, JSON.stringify({ ...base, prefixGroups: [{ name: 'a', prefixes: ['44'] }, { name: 'b', prefixes: ['44', '+1'] }, { name: 'a', prefixes: ['2'] }] }));
+    const r = await svc.reload();
+    assert.ok(!r.ok);
+    assert.ok(r.problems.some((p) => /duplicate prefix group name/.test(p)));
+    assert.ok(r.problems.some((p) => /already in prefix group a/.test(p)));
+    assert.ok(r.problems.some((p) => /prefixes\[1\] = "\+1"/.test(p)));
+    assert.deepEqual(groupsOf('primary'), ['uk-mobile']);
+  });
+
+  test('a reload without the group ends its ejection; its numbers are in no group and dial the primary again', async () => {
+    writeFileSync(file, JSON.stringify({ ...base, prefixGroups: [{ name: 'us', prefixes: ['1'] }] }));
+    const r = await svc.reload();
+    assert.ok(r.ok);
+    assert.ok(r.plan.applied.includes('prefixGroups'));
+    assert.deepEqual(groupsOf('primary'), []);
+    const c = await call(UK_MOBILE);
+    assert.ok(c.dials[0]?.includes('carrier-primary'));
   });
 });
