@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseRouting } from '../../src/config/carriers.js';
+import { checkConfig } from '../../src/ops/check-config.js';
 import { groupOf, prefixMatcher } from '../../src/routing/prefix-group.js';
 
 const M = prefixMatcher([
@@ -76,5 +80,22 @@ describe('prefixGroups in the config: refused with every problem listed', () => 
     assert.ok(r.problems.some((p) => p.startsWith('prefixGroups[0].prefixes[0]')));
     assert.ok(r.problems.some((p) => p.startsWith('carriers[0].dial')));
     assert.ok(r.problems.some((p) => p.startsWith('routes[0].carriers[0]')));
+  });
+});
+
+describe('check-config names the prefix groups it read', () => {
+  test('OK line lists each group with its prefixes; a bad group is listed as a problem, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fa-pg-'));
+    const file = join(dir, 'c.json');
+    const base = { carriers: [{ name: 'a', dial: 'SIP/${number}@a' }], routes: [{ name: 'r', carriers: ['a'] }] };
+    let out = '';
+    let err = '';
+    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
+    writeFileSync(file, JSON.stringify({ ...base, prefixGroups: [{ name: 'uk-mobile', prefixes: ['447', '4479'] }] }));
+    assert.equal(await checkConfig([file], io), 0, err);
+    assert.match(out, /; prefix groups: uk-mobile\[447,4479\]\)/);
+    writeFileSync(file, JSON.stringify({ ...base, prefixGroups: [{ name: 'x', prefixes: [''] }] }));
+    assert.equal(await checkConfig([file], io), 1);
+    assert.match(err, /prefixGroups\[0\]\.prefixes\[0\] = "": must be a string of 1-16 digits/);
   });
 });
