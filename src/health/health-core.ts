@@ -346,7 +346,8 @@ export function spreadAcrossGroups(runGroups: readonly string[]): boolean {
 
 /** The run of failure groups after one signal: a success starts a new run, a failure adds its group once. */
 export function nextRun(runGroups: readonly string[], signal: Signal, group: string | null): readonly string[] {
-  if (signal === 'success') return [];
+  // the same empty run when nothing changes, so a success does not rebuild the published snapshot
+  if (signal === 'success') return runGroups.length === 0 ? runGroups : [];
   if (signal === 'neutral') return runGroups;
   const key = group ?? '';
   return runGroups.includes(key) ? runGroups : [...runGroups, key];
