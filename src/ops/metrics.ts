@@ -18,6 +18,8 @@ export interface MetricSources {
   cluster?(): { up: boolean; published: Readonly<Record<string, number>>; readErrors: number; writeErrors: number } | null;
   /** Channels in use, caps and Dial legs started per carrier (the daemon's capacity ledger). */
   capacity?(): CapacitySnapshot;
+  /** The configured prefix groups and, per carrier, the groups whose breaker is not closed (prefixGroups). */
+  prefixGroups?(): { readonly names: readonly string[]; readonly notClosed: (carrier: string) => ReadonlyMap<string, 'open' | 'half-open'> };
   now(): number;
 }
 
@@ -25,6 +27,7 @@ export interface MetricSources {
 export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): string {
   if (r.reason.startsWith('maxAttempts')) return 'max_attempts';
   if (r.reason.startsWith('half-open')) return 'probe_taken';
+  if (r.reason.startsWith('ejected for prefix group')) return 'group_down';
   const cap = capacityReasonKind(r.reason);
   if (cap) return cap;
   if (r.reason.startsWith('weight 0')) return 'drained';
@@ -44,6 +47,8 @@ export interface Metrics {
   /** A peer dialer's breaker fact changed this dialer's breaker. */
   observePeerFact(carrier: string, state: string): void;
 }
+
+const GROUP_STATES = ['closed', 'open', 'half-open'] as const;
 
 export function createMetrics(src: MetricSources): Metrics {
   const registry = new client.Registry();
@@ -79,6 +84,25 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const [carrier, h] of src.health()) for (const s of HEALTH_STATES) this.set({ carrier, state: s }, h.state === s ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: `${p}group_breaker`,
+    help: 'Breaker of each (carrier, prefix group): 1 for the current state (closed, open = ejected for the group, half-open), 0 for the others',
+    labelNames: ['carrier', 'prefix_group', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const g = src.prefixGroups?.();
+      if (!g || g.names.length === 0) return;
+      // only configured group names: the label's values are bounded by the config, never by the numbers dialed
+      for (const carrier of src.health().keys()) {
+        const states = g.notClosed(carrier);
+        for (const group of g.names) {
+          const now = states.get(group) ?? 'closed';
+          for (const s of GROUP_STATES) this.set({ carrier, prefix_group: group, state: s }, now === s ? 1 : 0);
+        }
+      }
     },
   });
   new client.Gauge({

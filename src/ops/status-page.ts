@@ -104,7 +104,7 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="Carrier"><b class="name">${esc(c.name)}</b><span class="peer">${esc(c.peer)}</span></td>
 <td data-label="State">${badge(c.state)}</td>
 <td data-label="Since">${since(c.since, now)}</td>
-<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}</td>
+<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}${c.groups.map((g) => `<br><b>${g.state === 'down' ? 'ejected' : 'probing'} for ${esc(g.group)}</b>: ${esc(g.reason)}`).join('')}</td>
 <td data-label="Dials" class="num">${r.dials}</td>
 <td data-label="ASR" class="num">${asr}</td>
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>

@@ -1,5 +1,6 @@
 import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
+import type { CarrierInspection } from '../health/health-map.js';
 import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
@@ -13,6 +14,16 @@ export interface CarrierStatus {
   readonly last15m: CarrierRecentStats;
   /** Channels in use / cap and cps / cap now, and why the next Dial would be skipped (atCap), if it would. */
   readonly capacity: CarrierCapacity;
+  /** Prefix groups (prefixGroups) the carrier is ejected or recovering for, while it serves every other number. */
+  readonly groups: readonly GroupStatus[];
+}
+
+export interface GroupStatus {
+  readonly group: string;
+  /** down: ejected for the group until `until`; probing: trial calls to the group. */
+  readonly state: 'down' | 'probing';
+  readonly until: number | null;
+  readonly reason: string;
 }
 
 const UNCOUNTED: CarrierCapacity = { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null };
@@ -55,6 +66,14 @@ export interface StatusInput {
   readonly events?: readonly CarrierEvent[];
   readonly cluster?: ClusterStatus;
   readonly capacity?: CapacitySnapshot;
+  /** Per-(carrier, group) ejections, from the health map's inspection. */
+  readonly groups?: (carrier: string) => readonly GroupStatus[];
+}
+
+/** The per-(carrier, group) ejections of a health map inspection, by carrier. */
+export function groupStatus(inspection: ReadonlyMap<string, CarrierInspection>): (carrier: string) => readonly GroupStatus[] {
+  return (carrier) =>
+    (inspection.get(carrier)?.groups ?? []).map((g) => ({ group: g.group, state: g.breaker === 'open' ? 'down' : 'probing', until: g.ejectedUntil, reason: g.reason }));
 }
 
 export function buildStatus(i: StatusInput): DaemonStatus {
@@ -64,7 +83,7 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED };
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [] };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
