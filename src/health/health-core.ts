@@ -409,8 +409,12 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
           });
         }
       }
+      // A group ejection accounts for the failures that caused it: the carrier-wide run starts over, or one later
+      // failure to any other number would find 3+ failures spanning two groups and eject the whole carrier.
+      const groupOpened = group !== null && groups !== null && groups.get(group)?.kind === 'open' && e.groups.get(group)?.kind !== 'open';
+      if (groupOpened && breaker.kind === 'closed') breaker = CLOSED;
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
-      const run = opening !== null ? [] : runGroups;
+      const run = opening !== null || groupOpened ? [] : runGroups;
       if (breaker !== e.breaker || groups !== null || run !== e.runGroups) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);

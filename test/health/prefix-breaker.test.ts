@@ -50,6 +50,15 @@ describe('per-(carrier, group) breaker through the health core', () => {
     assert.equal(groupHealth(e, 'us', NOW + 4).state, e.health.state);
   });
 
+  test('a group ejection accounts for its failures: one later failure elsewhere does not eject the whole carrier', () => {
+    const uk = [1, 2, 3].map((i) => inGroup(fail('primary', NOW + i), 'uk-mobile'));
+    const st = run([...uk, inGroup(fail('primary', NOW + 4), 'us')]);
+    assert.equal(entry(st).groups.get('uk-mobile')?.kind, 'open');
+    assert.equal(entry(st).breaker.kind, 'closed', 'one US failure after the UK ejection is one failure, not the fourth');
+    const more = run([inGroup(fail('primary', NOW + 5), null), inGroup(fail('primary', NOW + 6), 'us')], st);
+    assert.equal(entry(more).breaker.kind, 'open', 'three failures outside uk-mobile, across groups: the carrier goes');
+  });
+
   test('failures spread across two groups eject the carrier as a whole', () => {
     const st = run([inGroup(fail('primary', NOW + 1), 'uk-mobile'), inGroup(fail('primary', NOW + 2), 'us'), inGroup(fail('primary', NOW + 3), 'us')]);
     assert.equal(entry(st).breaker.kind, 'open');
