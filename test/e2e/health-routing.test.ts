@@ -6,7 +6,7 @@ import { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
 import { memoryAttemptLog } from '../support/attempt-log.js';
 import { memoryLog } from '../support/daemon.js';
-import { simServiceConfig } from '../support/sim-service.js';
+import { reachableAmi, simServiceConfig } from '../support/sim-service.js';
 import { until as untilMs } from '../support/until.js';
 
 const until = (pred: () => boolean, ms = 3000): Promise<void> => untilMs(pred, ms);
@@ -25,10 +25,7 @@ describe('health drives routing: the daemon against the AMI and FastAGI simulato
   const state = (c: string) => svc.health.snapshot().get(c)?.state;
 
   before(async () => {
-    ami = await AmiSimulator.start();
-    ami.setSipPeer('carrier-primary', 'Reachable');
-    ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
-    ami.setIaxPeer('carrier-c', 'Reachable');
+    ami = await reachableAmi();
     const config = simServiceConfig(ami.port, 'fa-health-', {
       'ami.staleAfter': 400,
       'health.baseEjection': 300,

@@ -15,7 +15,7 @@ import { memoryAttemptLog } from '../support/attempt-log.js';
 import { CARRIERS, memoryLog, ROUTES } from '../support/daemon.js';
 import { freePort } from '../support/free-port.js';
 import { MemorySink } from '../support/memory-sink.js';
-import { simServiceConfig } from '../support/sim-service.js';
+import { reachableAmi, simServiceConfig } from '../support/sim-service.js';
 import { until } from '../support/until.js';
 
 const UK_MOBILE = '447700900123';
@@ -36,10 +36,7 @@ describe('health per destination prefix: a carrier that fails for one group only
   const state = (c: string) => svc.health.snapshot().get(c)?.state;
 
   before(async () => {
-    ami = await AmiSimulator.start();
-    ami.setSipPeer('carrier-primary', 'Reachable');
-    ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
-    ami.setIaxPeer('carrier-c', 'Reachable');
+    ami = await reachableAmi();
     const config = simServiceConfig(ami.port, 'fa-prefix-', {
       'http.port': await freePort(),
       'health.consecutiveFailures': 3,

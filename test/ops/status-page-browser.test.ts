@@ -11,7 +11,7 @@ import { AmiSimulator, peerStatusEvent } from '../sim/ami-server.js';
 import { memoryAttemptLog } from '../support/attempt-log.js';
 import { dumpDom, findChromium, pngSize, screenshot, type Viewport } from '../support/chromium.js';
 import { memoryLog } from '../support/daemon.js';
-import { simServiceConfig } from '../support/sim-service.js';
+import { reachableAmi, simServiceConfig } from '../support/sim-service.js';
 import { freePort } from '../support/free-port.js';
 import { MemorySink } from '../support/memory-sink.js';
 import { until } from '../support/until.js';
@@ -87,10 +87,7 @@ describe('the status page in a real headless Chromium', { skip: CHROMIUM ? false
   const state = (c: string) => svc.health.snapshot().get(c)?.state;
 
   before(async () => {
-    ami = await AmiSimulator.start();
-    ami.setSipPeer('carrier-primary', 'Reachable');
-    ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
-    ami.setIaxPeer('carrier-c', 'Reachable');
+    ami = await reachableAmi();
     const config = simServiceConfig(ami.port, 'fa-page-', {
       'http.port': await freePort(),
       serverId: 'dialer-01',

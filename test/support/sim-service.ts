@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { AmiSimulator } from '../sim/ami-server.js';
 import { CARRIERS, ROUTES } from './daemon.js';
 
 /** The test carriers with their AMI peers named as the AMI simulator knows them (carrier-primary, carrier-b, carrier-c). */
@@ -31,4 +32,13 @@ export function simServiceConfig(amiPort: number, prefix: string, overrides: Rec
       ...overrides,
     },
   });
+}
+
+/** The AMI simulator with the three test carriers reachable: primary over chan_sip, secondary a PJSIP contact, tertiary IAX2. */
+export async function reachableAmi(): Promise<AmiSimulator> {
+  const ami = await AmiSimulator.start();
+  ami.setSipPeer('carrier-primary', 'Reachable');
+  ami.setEndpoint('carrier-b', ['carrier-b'], [{ aor: 'carrier-b', uri: 'sip:carrier-b@127.0.0.1:5072', status: 'Reachable', rttUsec: 1500 }]);
+  ami.setIaxPeer('carrier-c', 'Reachable');
+  return ami;
 }
