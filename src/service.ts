@@ -148,6 +148,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     ami: () => (feed ? feed.stats() : null),
     cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
+    cost: () => daemon?.cost.snapshot(clock.now()) ?? new Map(),
     now: () => clock.now(),
   });
   metrics = m;
@@ -192,6 +193,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       events: recentEvents.list(),
       cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
+      cost: d.cost.snapshot(clock.now()),
     });
   };
 
@@ -237,7 +239,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
+        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':

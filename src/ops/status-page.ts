@@ -1,5 +1,5 @@
 import type { CarrierEvent, HealthState } from '../health/types.js';
-import { capacityText, type CarrierStatus, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
  * `GET /`: the daemon's state as one self-contained HTML page for an ops engineer's laptop or phone. Server-rendered,
@@ -33,7 +33,7 @@ ${dbTile(s)}${clusterTile(s)}
 <section>
 <h2>Carriers <span class="h2note">counts over the last 15 min</span></h2>
 <table class="carriers stack">
-<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">Channels · cps now</th></tr></thead>
+<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">Channels · cps now</th><th class="num">Spend · budget</th></tr></thead>
 <tbody>
 ${s.carriers.map((c) => carrierRow(c, s.now)).join('\n')}
 </tbody>
@@ -67,6 +67,7 @@ function banner(s: DaemonStatus, down: readonly CarrierStatus[]): string {
   if (s.db.configured && !s.db.connected) problems.push('database unreachable: attempts go to the spool');
   if (s.cluster.enabled && !s.cluster.up) problems.push('cluster view lost: this dialer decides carrier health alone');
   for (const c of s.carriers) if (c.capacity.atCap) problems.push(`<b>${esc(c.name)}</b> ${esc(c.capacity.atCap)}: calls go to the next carrier`);
+  for (const c of s.carriers) if (c.cost?.over) problems.push(`<b>${esc(c.name)}</b> ${esc(budgetNote(c))}`);
   if (problems.length === 0) return '<p class="banner ok">No carrier down</p>';
   return `<p class="banner alarm" role="alert">${problems.join('<br>')}</p>`;
 }
@@ -109,6 +110,7 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
 <td data-label="Skipped" class="num${r.skipped > 0 ? ' hot' : ''}">${r.skipped}</td>
 <td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}</td>
+<td data-label="Spend · budget" class="num${c.cost?.over ? ' hot' : ''}"${budgetNote(c) ? ` title="${esc(budgetNote(c))}"` : ''}>${spendText(c) ? esc(spendText(c)) : '<span class="muted">—</span>'}</td>
 </tr>`;
 }
 
