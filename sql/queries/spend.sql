@@ -5,7 +5,7 @@
 -- a price is one carrier's, so set @fa_carrier with it). Days and hours are those of the UTC offset @fa_tz
 -- (default '+00:00'; '+01:00' for a server on UTC+1, as the daemon's windows follow the server's local time).
 -- Run:  mysql failover_agi < sql/queries/spend.sql
---       mysql --init-command="SET @fa_carrier = 'primary', @fa_price_per_minute = 0.012, @fa_increment = 60" failover_agi < sql/queries/spend.sql
+--       mysql --init-command="SET @fa_carrier = 'secondary', @fa_price_per_minute = 0.012, @fa_increment = 60, @fa_until = '2026-11-25 14:30:00'" failover_agi < sql/queries/spend.sql
 -- (@fa_until as in asr-15min.sql: the day holding it, up to it)
 WITH answered AS (
   SELECT carrier,
