@@ -23,6 +23,8 @@ import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
 import { buildStatus, CLUSTER_OFF, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
+import { loggedSpend } from './store/spend-query.js';
+import { windowStart } from './routing/cost.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
 export interface AttemptLog extends RecordSink {
@@ -177,6 +179,18 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     onCall: (r) => m.observeCall(r.route, r),
   });
   const d = daemon;
+  if (settings.db.host !== '') {
+    // a restart must not give a carrier a fresh budget: this dialer's spend of the current hour and day, read once
+    const startedAt = clock.now();
+    loggedSpend(settings.db, settings.serverId, d.routing().carriers.values(), startedAt).then(
+      (rows) => {
+        const now = clock.now();
+        for (const r of rows) if (windowStart(now, r.window) === windowStart(startedAt, r.window)) d.cost.seed(r.carrier, r.window, r.minutes, r.answered, now);
+        if (rows.length > 0) log.info({ spend: rows.map((r) => `${r.carrier} ${r.window} ${Math.round(r.minutes * 100) / 100} min`) }, 'budget spend of the current hour and day read back from the attempt log');
+      },
+      (err: Error) => log.warn({ err: err.message }, 'could not read this hour\'s and day\'s spend from the attempt log: budgets count from 0 since this start'),
+    );
+  }
 
   const status = (): DaemonStatus => {
     const st = attemptLog?.stats();

@@ -66,14 +66,13 @@ export class CostLedger implements CostView {
   }
 
   /**
-   * Spend already made in the current windows, read from the attempt log at start: talk ms and answered calls per
-   * window. Added to what the ledger holds, billed per call as the log cannot say per call here: the per-second sum.
+   * Spend already made in the current window before this start, read from the attempt log: billed minutes and
+   * answered calls. Added to what the ledger holds (priced at today's prices).
    */
-  seed(carrier: string, window: 'hour' | 'day', talkMs: number, answered: number, now: number): void {
+  seed(carrier: string, window: 'hour' | 'day', minutes: number, answered: number, now: number): void {
     const e = this.entries.get(carrier);
     if (!e) return;
     const s = rolled(e.spend, now);
-    const minutes = talkMs / 60000;
     const money = minutes * e.config.pricePerMinute + answered * e.config.pricePerCall;
     e.spend = { ...s, [window]: { ...s[window], minutes: s[window].minutes + minutes, money: s[window].money + money } };
   }

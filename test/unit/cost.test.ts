@@ -145,8 +145,8 @@ describe('the cost ledger', () => {
   });
   test('seed adds spend read from the attempt log to the current window', () => {
     const l = new CostLedger([carrier('a', { pricePerMinute: 1, pricePerCall: 0.5, budget: budget({ perHour: { minutes: 2, money: null } }) })], T0);
-    l.seed('a', 'hour', 120_000, 2, T0);
-    l.seed('a', 'day', 300_000, 4, T0);
+    l.seed('a', 'hour', 2, 2, T0);
+    l.seed('a', 'day', 5, 4, T0);
     const a = l.snapshot(T0).get('a');
     assert.deepEqual([a?.hour.minutes, a?.hour.money, a?.day.minutes, a?.day.money], [2, 3, 5, 7]);
     assert.equal(l.over('a', T0)?.reason, 'hourly budget of 2 min used');
