@@ -28,7 +28,7 @@ Example:
   migrate: `Usage: failover-agi migrate [--config FILE]
 
 Creates or upgrades the attempt-log tables in db.database (FILE, else FAILOVER_AGI_CONFIG; the password from
-FAILOVER_AGI_DB_PASSWORD or db.passwordFile). Idempotent; refuses a schema newer than this version knows.
+db.password or FAILOVER_AGI_DB_PASSWORD, e.g. in /etc/default/failover-agi). Idempotent; refuses a schema newer than this version knows.
 Exit 0 when the schema is current, 1 when migrating failed, 2 when db.host is empty.
 `,
   dialplan: `Usage: failover-agi dialplan [--config FILE] [--flavor plain|freepbx|vicidial] [--route NAME] [--context NAME]
