@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import { startService } from '../../src/service.js';
+import { until } from '../support/until.js';
 import { CostLedger } from '../../src/calls/cost-ledger.js';
 import type { CarrierConfig } from '../../src/config/types.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -55,4 +61,38 @@ test('a restart reads back this dialer\'s spend of the current hour and day, bil
 
 test('an unreachable database is an error for the caller to log, never a hang', async () => {
   await assert.rejects(loggedSpend({ ...t.db, port: 1 }, 'dialer1', CARRIERS, START));
+});
+
+test('the service reads it back at start: status shows the spend and the used-up budget skips at once', async () => {
+  const now = Date.now();
+  await t.query(
+    `INSERT INTO carrier_attempt (server_id, uniqueid, attempt, route, strategy, carrier, dial_string, number_dialed, caller_code, started_at, ended_at, ring_ms, talk_ms, dialstatus, verdict, reason)
+     VALUES ('dialer-seed', '1795009999.1', 1, 'main', 'failover', 'a', '', '15552345678', '', ?, ?, 0, 30000, 'ANSWER', 'answered', '')`,
+    [new Date(now - 31_000), new Date(now - 1_000)],
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'fa-seed-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      serverId: 'dialer-seed',
+      agi: { port: 0 },
+      http: { port: 0 },
+      ami: { enabled: false },
+      db: { ...t.db },
+      store: { spoolDir: join(dir, 'spool') },
+      control: { socket: join(dir, 'c.sock'), stateFile: join(dir, 's.json') },
+      carriers: [{ name: 'a', dial: 'SIP/${number}@a', budget: { perHour: { minutes: 0.5 } } }],
+      routes: [{ name: 'main', script: 'outbound-failover', carriers: ['a'] }],
+    }),
+  );
+  const svc = await startService({ config: loadConfig({ file, env: {} }), configFile: file, log: memoryLog('info').log });
+  try {
+    // 30 s of talk in this clock hour, unless the hour turned in the last second (then the hour has 0 and that is right too)
+    await until(() => (svc.status().carriers[0]?.cost?.day.minutes ?? 0) > 0, 5000);
+    assert.equal(svc.status().carriers[0]?.cost?.day.minutes, 0.5);
+    if (new Date(now - 1_000).getHours() === new Date().getHours()) assert.equal(svc.daemon.cost.over('a', Date.now())?.reason, 'hourly budget of 0.5 min used');
+  } finally {
+    await svc.stop();
+  }
 });
