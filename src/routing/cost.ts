@@ -69,7 +69,7 @@ export function billOf(c: Pick<CarrierConfig, 'pricePerMinute' | 'pricePerCall' 
   return { minutes, money: minutes * c.pricePerMinute + c.pricePerCall };
 }
 
-/** One answered call counted in both windows (after any rollover). */
+/** One answered call counted in both windows (after a rollover, if one is due). */
 export function charge(s: CarrierSpend, bill: Bill, now: number): CarrierSpend {
   const r = rolled(s, now);
   const add = (ws: WindowSpend): WindowSpend => ({ start: ws.start, minutes: ws.minutes + bill.minutes, money: ws.money + bill.money });
