@@ -21,7 +21,7 @@ import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
-import { buildStatus, CLUSTER_OFF, type DaemonStatus } from './ops/status.js';
+import { buildStatus, CLUSTER_OFF, groupStatus, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
 import { loggedSpend } from './store/spend-query.js';
 import { windowStart } from './routing/cost.js';
@@ -151,6 +151,10 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     cost: () => daemon?.cost.snapshot(clock.now()) ?? new Map(),
+    prefixGroups: () => {
+      const inspection = health.inspect();
+      return { names: cfg.routing.prefixGroups.map((g) => g.name), notClosed: (c) => new Map((inspection.get(c)?.groups ?? []).map((g) => [g.group, g.breaker])) };
+    },
     now: () => clock.now(),
   });
   metrics = m;
@@ -208,6 +212,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
       cost: d.cost.snapshot(clock.now()),
+      groups: groupStatus(health.inspect()),
     });
   };
 
@@ -253,7 +258,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), health.snapshot(), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()));
+        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':
@@ -332,7 +337,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       health.amiDown();
     }
     d.setRouting(next.routing);
-    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values());
+    health.replaceCarriers(next.routing.carriers.values(), next.routing.routes.values(), next.routing.prefixGroups.map((g) => g.name));
     if (amiAgain) startFeedAgain(settingsNow.ami, amiSecret);
 
     log.info(

@@ -5,7 +5,7 @@ import { attemptCause, type Verdict } from '../routing/verdict.js';
 import type { AttemptRecord, AttemptVerdict, RecordSink } from './records.js';
 
 /** What every record of one call shares. */
-export type RecordBase = Pick<AttemptRecord, 'uniqueid' | 'runId' | 'serverId' | 'route' | 'strategy' | 'number' | 'callerCode' | 'leadId' | 'campaign'>;
+export type RecordBase = Pick<AttemptRecord, 'uniqueid' | 'runId' | 'serverId' | 'route' | 'strategy' | 'number' | 'callerCode' | 'leadId' | 'campaign' | 'prefixGroup'>;
 
 export type RecordFields = Partial<AttemptRecord> & Pick<AttemptRecord, 'verdict' | 'reason' | 'startedAt' | 'endedAt'>;
 

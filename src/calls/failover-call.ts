@@ -8,6 +8,7 @@ import type { HealthView } from '../health/types.js';
 import { maskNumber, type Logger } from '../log.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
+import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
@@ -72,9 +73,10 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
 
 /** The leg of a one-carrier Dial: after HangupCauseClear the keys are this attempt's, normally exactly one. */
 /** Why a probing carrier was skipped: a trial call holds it, here or (cluster.enabled) on the peer dialer named. */
-function trialTaken(health: HealthView, carrier: string): string {
-  const peer = health.snapshot().get(carrier)?.peer;
-  return peer ? `half-open: peer ${peer} holds the trial` : 'half-open: another call holds the trial';
+function trialTaken(health: HealthView, carrier: string, group: string | null): string {
+  const h = health.snapshot().get(carrier);
+  if (group !== null && h?.state !== 'probing') return `half-open for prefix group ${group}: another call holds the group's trial`;
+  return h?.peer ? `half-open: peer ${h.peer} holds the trial` : 'half-open: another call holds the trial';
 }
 
 function legOf(o: AttemptOutcome, target: PlannedTarget, all: readonly PlannedTarget[]): LegOutcome | null {
@@ -97,7 +99,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   // one child logger per call, made once: every line of the call carries its uniqueid
   const log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
   const rec = new CallRecorder(
-    { uniqueid: req.uniqueid, runId: randomUUID(), serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '' },
+    { uniqueid: req.uniqueid, runId: randomUUID(), serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '', prefixGroup: null },
     ctx.sink,
     log,
   );
@@ -117,12 +119,14 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     await report(channel, log, { FAILOVER_STATUS: 'INVALID', FAILOVER_ATTEMPTS: '0' });
     return done(route.name, { status: 'INVALID', carrier: '', dialStatus: '', cause: null }, 0);
   }
-  rec.update({ number: normalized.number });
+  // the destination's group: a carrier ejected for it alone is skipped here and dialed for every other number
+  const group = groupOf(normalized.number, ctx.routing.prefixMatcher);
+  rec.update({ number: normalized.number, prefixGroup: group });
 
   const plan = planAttempts({
     route,
     carriers: ctx.routing.carriers,
-    health: ctx.health.snapshot(),
+    health: ctx.health.snapshotFor(group),
     rotation: route.strategy === 'round_robin' ? ctx.rotation(route.name) : 0,
     random: ctx.random(),
   });
@@ -135,7 +139,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
 
   // whatever ends the Dials (a return, an exception), no channel of this call stays counted
   const held = new HeldChannels(ctx.capacity);
-  const groups = await dialGroups(channel, req, ctx, route, normalized.number, targets, rec, log, t0, held).finally(() => held.releaseAll());
+  const groups = await dialGroups(channel, req, ctx, route, normalized.number, group, targets, rec, log, t0, held).finally(() => held.releaseAll());
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
   // a used-up budget (action skip) ends the same way: a static Dial would spend what the budget forbids
@@ -183,6 +187,7 @@ async function dialGroups(
   ctx: CallContext,
   route: RouteEntry,
   number: string,
+  prefixGroup: string | null,
   targets: readonly PlannedTarget[],
   rec: CallRecorder,
   log: Logger,
@@ -193,7 +198,7 @@ async function dialGroups(
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
   const ringOverride = secondsArg(req.args[2]);
-  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now());
+  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup);
   let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
   let dials = 0;
   let legsDialed = 0;
@@ -218,7 +223,7 @@ async function dialGroups(
       } else if (full !== null) {
         capped++;
         rec.skip(t.carrier.name, t.health, full, at);
-      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name), at);
+      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between
         held.take(t.carrier.name, at);
@@ -277,7 +282,7 @@ async function dialGroups(
     const label = usable.map((t) => t.carrier.name).join('&');
     if (!run.ok) {
       // the Dial may have rung someone: record it and never dial again
-      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt);
+      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt, prefixGroup);
       // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
       const interrupted = run.error instanceof AgiInterruptedError;
       const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
@@ -295,7 +300,7 @@ async function dialGroups(
     usable.forEach((t, i) => {
       const v = judged.legs[i] ?? null;
       const leg = legs[i] ?? null;
-      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt);
+      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup);
       const answeredHere = judged.verdict.answered && judged.deciding === i;
       const r = rec.emit(
         dialRecordFields(

@@ -6,11 +6,11 @@ import type { Verdict } from '../routing/verdict.js';
  * What a call tells the health map. A verdict feeds the breaker; an attempt that proves nothing (no verdict: the
  * caller left, another leg answered, an AGI error) still frees a half-open trial at once instead of at its timeout.
  */
-export function reportAttempt(health: HealthView, carrier: string, verdict: Verdict | null, reason: string, at: number): void {
-  health.recordAttempt({ carrier, carrierFailure: verdict?.carrierFault ?? false, carrierSuccess: verdict?.carrierProven ?? false, reason: verdict?.reason ?? reason, at });
+export function reportAttempt(health: HealthView, carrier: string, verdict: Verdict | null, reason: string, at: number, group: string | null = null): void {
+  health.recordAttempt({ carrier, carrierFailure: verdict?.carrierFault ?? false, carrierSuccess: verdict?.carrierProven ?? false, reason: verdict?.reason ?? reason, at, group });
 }
 
 /** Trials claimed for a Dial that was never placed go back. */
-export function releaseTrials(health: HealthView, targets: readonly PlannedTarget[], reason: string, at: number): void {
-  for (const t of targets) if (t.health === 'probing') reportAttempt(health, t.carrier.name, null, reason, at);
+export function releaseTrials(health: HealthView, targets: readonly PlannedTarget[], reason: string, at: number, group: string | null = null): void {
+  for (const t of targets) if (t.health === 'probing') reportAttempt(health, t.carrier.name, null, reason, at, group);
 }

@@ -48,6 +48,8 @@ export interface AttemptRecord {
   readonly verdict: AttemptVerdict;
   readonly reason: string;
   readonly healthState: HealthState | '';
+  /** The prefix group (prefixGroups) the dialed number fell in; null = none. Absent in records spooled before schema 6. */
+  readonly prefixGroup?: string | null;
 }
 
 /** Where attempt records and carrier state changes go. Implementations must not block or throw: the call path only hands records over. */

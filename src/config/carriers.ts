@@ -1,10 +1,14 @@
 import { checkDialTemplate, SAFE_DIAL_OPTIONS } from '../routing/dial-string.js';
+import { prefixMatcher, type PrefixGroup, type PrefixMatcher } from '../routing/prefix-group.js';
 import { STRATEGIES, type BudgetLimit, type CarrierBudget, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
 
 export type RouteEntry = RouteConfig & { readonly script: string };
 
 export interface ValidatedRouting extends RoutingConfig {
   readonly routes: ReadonlyMap<string, RouteEntry>;
+  /** `prefixGroups`: destinations whose health the breaker follows per carrier (issue 15). */
+  readonly prefixGroups: readonly PrefixGroup[];
+  readonly prefixMatcher: PrefixMatcher;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -90,6 +94,9 @@ export const BUDGET_LIMIT_KEYS: readonly string[] = ['minutes', 'money'];
 export const BUDGET_DEFAULTS = { action: 'skip', alertShare: 0.8 } as const;
 /** Every key a route accepts. */
 export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
+
+/** Every key a prefix group accepts; both are required. */
+export const PREFIX_GROUP_KEYS: readonly string[] = ['name', 'prefixes'];
 
 /** The fixed defaults of carrier keys; name and dial are required, peer defaults to the name. */
 export const CARRIER_DEFAULTS = {
@@ -265,11 +272,57 @@ function parseRoute(p: Problems, raw: unknown, path: string, carriers: ReadonlyM
   };
 }
 
+function parsePrefixGroup(p: Problems, raw: unknown, path: string, owner: Map<string, string>): PrefixGroup | null {
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object with name and prefixes');
+    return null;
+  }
+  unknownKeys(p, raw, PREFIX_GROUP_KEYS, path);
+  const name = str(p, raw, 'name', path);
+  if (!NAME.test(name)) p.add(`${path}.name`, name, 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
+  const list = raw['prefixes'];
+  const prefixes: string[] = [];
+  if (!Array.isArray(list) || list.length === 0) p.add(`${path}.prefixes`, list, 'must be a non-empty list of digit strings, e.g. ["447"]');
+  else {
+    list.forEach((x, i) => {
+      if (typeof x !== 'string' || !/^[0-9]{1,16}$/.test(x)) {
+        p.add(`${path}.prefixes[${i}]`, x, 'must be a string of 1-16 digits (no +: the match ignores the number\'s leading +)');
+        return;
+      }
+      const other = owner.get(x);
+      if (other !== undefined) p.add(`${path}.prefixes[${i}]`, x, other === name ? 'listed twice' : `already in prefix group ${other}: a number must fall in one group only`);
+      else {
+        owner.set(x, name);
+        prefixes.push(x);
+      }
+    });
+  }
+  return { name, prefixes };
+}
+
+function parsePrefixGroups(p: Problems, raw: unknown): PrefixGroup[] {
+  const out: PrefixGroup[] = [];
+  if (raw === undefined) return out;
+  if (!Array.isArray(raw)) {
+    p.add('prefixGroups', raw, 'must be a list of { "name": ..., "prefixes": [...] }');
+    return out;
+  }
+  const owner = new Map<string, string>();
+  raw.forEach((g, i) => {
+    const group = parsePrefixGroup(p, g, `prefixGroups[${i}]`, owner);
+    if (!group) return;
+    if (out.some((o) => o.name === group.name)) p.add(`prefixGroups[${i}].name`, group.name, 'duplicate prefix group name');
+    else out.push(group);
+  });
+  return out;
+}
+
 export type RoutingResult = { readonly ok: true; readonly routing: ValidatedRouting } | { readonly ok: false; readonly problems: readonly string[] };
 
 /** Validates carriers and routes from a config file; every problem names its key path and value. */
-export function parseRouting(rawCarriers: unknown, rawRoutes: unknown): RoutingResult {
+export function parseRouting(rawCarriers: unknown, rawRoutes: unknown, rawPrefixGroups?: unknown): RoutingResult {
   const p = new Problems();
+  const prefixGroups = parsePrefixGroups(p, rawPrefixGroups);
   const carriers = new Map<string, CarrierConfig>();
   if (!Array.isArray(rawCarriers)) p.add('carriers', rawCarriers, 'must be a list');
   else {
@@ -291,7 +344,7 @@ export function parseRouting(rawCarriers: unknown, rawRoutes: unknown): RoutingR
     });
   }
   if (p.list.length > 0) return { ok: false, problems: p.list };
-  return { ok: true, routing: { carriers, routes } };
+  return { ok: true, routing: { carriers, routes, prefixGroups, prefixMatcher: prefixMatcher(prefixGroups) } };
 }
 
 const patterns = new Map<string, RegExp>();

@@ -77,7 +77,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   if (Array.isArray(settings.agi.allowedPeers) && settings.agi.allowedPeers.length === 0) problems.push('agi.allowedPeers = []: no Asterisk could connect');
   if (settings.cluster.enabled && settings.db.host === '') problems.push('cluster.enabled needs db.host: the dialers share health through the cluster\'s database');
   if (settings.cluster.staleAfter < settings.cluster.pollMs) problems.push(`cluster.staleAfter (${settings.cluster.staleAfter}) is shorter than cluster.pollMs (${settings.cluster.pollMs}): the view would count as lost between two reads`);
-  const routing = parseRouting(settings.carriers, settings.routes);
+  const routing = parseRouting(settings.carriers, settings.routes, settings.prefixGroups);
   if (!routing.ok) problems.push(...routing.problems);
   else if (opts.requireRoutes && routing.routing.routes.size === 0) problems.push('routes = []: no route, so every call would get FAILOVER_STATUS=NOROUTE (see docs/configuration.md)');
   if (problems.length > 0 || !routing.ok) {

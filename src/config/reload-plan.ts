@@ -89,6 +89,7 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   'shutdown.grace': live('the next SIGTERM'),
   carriers: live('new calls; calls in progress keep theirs'),
   routes: live('new calls; calls in progress keep theirs'),
+  prefixGroups: live('new calls; ejections for a group that no longer exists end, kept groups keep theirs'),
 };
 
 /** An unclassified key (only possible before the table test runs) is treated as the safe case: not applied. */

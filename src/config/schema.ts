@@ -156,6 +156,7 @@ export const daemonSchema = {
   },
   carriers: { doc: 'Carriers (see docs/configuration.md).', format: Array, default: [] as unknown[] },
   routes: { doc: 'Routes (see docs/configuration.md).', format: Array, default: [] as unknown[] },
+  prefixGroups: { doc: 'Named destination prefix groups the breaker follows per carrier (see docs/health.md).', format: Array, default: [] as unknown[] },
 };
 
 export type DaemonConfig = convict.Config<typeof daemonSchemaShape>;
@@ -222,5 +223,6 @@ export interface DaemonSettings {
   shutdown: { grace: number };
   carriers: unknown[];
   routes: unknown[];
+  prefixGroups: unknown[];
 }
 declare const daemonSchemaShape: DaemonSettings;

@@ -60,6 +60,10 @@ export interface CarrierEntry {
   readonly amiDownSince: number | null;
   readonly admin: AdminHold | null;
   readonly health: CarrierHealth;
+  /** One breaker per prefix group this carrier has seen a carrier-side outcome for (prefixGroups). */
+  readonly groups: ReadonlyMap<string, Breaker>;
+  /** The groups of the carrier-wide breaker's failures since its last success ('' = a number in no group). */
+  readonly runGroups: readonly string[];
 }
 
 export type RouteShape = Pick<RouteConfig, 'name' | 'carriers'>;
@@ -76,7 +80,7 @@ export interface CoreState {
 
 export type Input =
   | { readonly kind: 'attempt'; readonly signal: AttemptSignal }
-  | { readonly kind: 'claim'; readonly carrier: string }
+  | { readonly kind: 'claim'; readonly carrier: string; readonly group?: string | null }
   | { readonly kind: 'ami-event'; readonly event: AmiMessage }
   | { readonly kind: 'resync'; readonly data: ResyncData }
   | { readonly kind: 'ami-up' }
@@ -84,7 +88,7 @@ export type Input =
   | { readonly kind: 'tick' }
   | { readonly kind: 'admin'; readonly carrier: string; readonly hold: AdminHold | null }
   | { readonly kind: 'peer'; readonly fact: PeerFact }
-  | { readonly kind: 'replace'; readonly carriers: readonly CarrierConfig[]; readonly routes: readonly RouteShape[] };
+  | { readonly kind: 'replace'; readonly carriers: readonly CarrierConfig[]; readonly routes: readonly RouteShape[]; readonly groups?: readonly string[] };
 
 /** Something the shell should log that is not a state change. */
 export interface Note {
@@ -163,7 +167,7 @@ function probeHold(c: CarrierConfig): number {
 
 function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: number): CarrierEntry {
   const target = targetOf(c);
-  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, hold: FREE, amiDownSince: null, admin: null };
+  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, hold: FREE, amiDownSince: null, admin: null, groups: new Map<string, Breaker>(), runGroups: [] };
   const p = publish(base, s);
   return { ...base, health: { state: p.state, since: now, reason: p.reason } };
 }
@@ -285,6 +289,17 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
     const b = onTime(e.breaker, now);
     if (b !== e.breaker) d.put({ ...e, breaker: b }, 'breaker');
   }
+  for (const e of [...d.carriers.values()]) {
+    let groups: Map<string, Breaker> | null = null;
+    for (const [g, gb] of e.groups) {
+      const next = onTime(gb, now);
+      if (next === gb) continue;
+      groups ??= new Map(e.groups);
+      groups.set(g, next);
+      if (gb.kind === 'open') d.notes.push({ level: 'info', msg: 'ejection for a prefix group over: trial calls to the group', fields: { carrier: e.name, prefixGroup: g } });
+    }
+    if (groups) d.put({ ...e, groups }, 'breaker');
+  }
   return d.done({ ami });
 }
 
@@ -297,6 +312,7 @@ export function nextDeadline(st: CoreState, s: CoreSettings): number | null {
   for (const e of st.carriers.values()) {
     consider(e.admin?.until ?? null);
     consider(deadline(e.breaker));
+    for (const gb of e.groups.values()) consider(deadline(gb));
     consider(factsDeadline(e.facts));
     consider(holdDeadline(e.hold));
   }
@@ -309,10 +325,60 @@ function signalOf(a: AttemptSignal): Signal {
   return 'neutral';
 }
 
-function ejectedSet(carriers: ReadonlyMap<string, CarrierEntry>): Set<string> {
+/** Carriers out of service carrier-wide, or (group given) for that prefix group. */
+function ejectedSet(carriers: ReadonlyMap<string, CarrierEntry>, group: string | null = null): Set<string> {
   const out = new Set<string>();
-  for (const e of carriers.values()) if (e.breaker.kind !== 'closed') out.add(e.name);
+  for (const e of carriers.values()) {
+    const gb = group === null ? undefined : e.groups.get(group);
+    if (e.breaker.kind !== 'closed' || (gb !== undefined && gb.kind !== 'closed')) out.add(e.name);
+  }
   return out;
+}
+
+/**
+ * The carrier-wide breaker may open only on failures that are not all one prefix group's: failures since its last
+ * success that span two or more groups (a number in no group counts as one more), or that all come from numbers in
+ * no group. Failures to one group alone eject the carrier for that group only (its own breaker).
+ */
+export function spreadAcrossGroups(runGroups: readonly string[]): boolean {
+  return runGroups.length !== 1 || runGroups[0] === '';
+}
+
+/** The run of failure groups after one signal: a success starts a new run, a failure adds its group once. */
+export function nextRun(runGroups: readonly string[], signal: Signal, group: string | null): readonly string[] {
+  // the same empty run when nothing changes, so a success does not rebuild the published snapshot
+  if (signal === 'success') return runGroups.length === 0 ? runGroups : [];
+  if (signal === 'neutral') return runGroups;
+  const key = group ?? '';
+  return runGroups.includes(key) ? runGroups : [...runGroups, key];
+}
+
+/** The health a call to `group` sees for this carrier: its own, unless the group's breaker keeps it out. */
+export function groupHealth(e: Pick<CarrierEntry, 'health' | 'groups'>, group: string, now: number): CarrierHealth {
+  const gb = e.groups.get(group);
+  if (!gb || gb.kind === 'closed') return e.health;
+  const h = e.health;
+  if (h.state === 'down' || h.state === 'disabled') return h;
+  if (gb.kind === 'open') return { state: 'down', since: gb.openings[gb.openings.length - 1] ?? now, reason: `ejected for prefix group ${group} until ${new Date(gb.until).toISOString()}: ${gb.reason}` };
+  return { state: 'probing', since: h.since, reason: `recovering for prefix group ${group}, ${gb.successes} trial calls through: ${gb.reason}` };
+}
+
+/** One signal to the (carrier, group) breaker; maxEjectedPercent counts carriers ejected carrier-wide or for the group. */
+function groupStep(d: Draft, st: CoreState, e: CarrierEntry, group: string, signal: Signal, why: string, now: number): Map<string, Breaker> | null {
+  const gb = e.groups.get(group) ?? CLOSED;
+  const step = onSignal(gb, signal, why, now, d.s);
+  let next = step.next;
+  if (step.trip) {
+    const check = ejectionAllowed(e.name, st.routes, ejectedSet(d.carriers, group), d.s.maxEjectedPercent);
+    if (!check.ok) {
+      next = step.trip.held;
+      d.notes.push({ level: 'warn', msg: 'breaker would eject the carrier for a prefix group but maxEjectedPercent keeps it in service', fields: { carrier: e.name, prefixGroup: group, route: check.route, why: step.trip.reason } });
+    } else d.notes.push({ level: 'warn', msg: 'carrier ejected for a prefix group', fields: { carrier: e.name, prefixGroup: group, why: next.kind === 'open' ? next.reason : step.trip.reason } });
+  }
+  if (next === gb) return null;
+  const groups = new Map(e.groups);
+  groups.set(group, next);
+  return groups;
 }
 
 function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepResult {
@@ -323,9 +389,16 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
     case 'attempt': {
       const e = d.carriers.get(input.signal.carrier);
       if (!e) return d.done();
-      const step = onSignal(e.breaker, signalOf(input.signal), input.signal.reason, now, s);
+      const sig = signalOf(input.signal);
+      const group = input.signal.group ?? null;
+      const groups = group === null ? null : groupStep(d, st, e, group, sig, input.signal.reason, now);
+      const runGroups = nextRun(e.runGroups, sig, group);
+      const step = onSignal(e.breaker, sig, input.signal.reason, now, s);
       let breaker = step.next;
-      if (step.trip) {
+      if (step.trip && !spreadAcrossGroups(runGroups)) {
+        // one group's failures: its own breaker judges them; the carrier stays in service for every other number
+        breaker = step.trip.held;
+      } else if (step.trip) {
         const check = ejectionAllowed(e.name, st.routes, ejectedSet(d.carriers), s.maxEjectedPercent);
         if (!check.ok) {
           breaker = step.trip.held;
@@ -336,8 +409,13 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
           });
         }
       }
+      // A group ejection accounts for the failures that caused it: the carrier-wide run starts over, or one later
+      // failure to any other number would find 3+ failures spanning two groups and eject the whole carrier.
+      const groupOpened = group !== null && groups !== null && groups.get(group)?.kind === 'open' && e.groups.get(group)?.kind !== 'open';
+      if (groupOpened && breaker.kind === 'closed') breaker = CLOSED;
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
-      if (breaker !== e.breaker) d.put({ ...e, breaker }, 'breaker', opening);
+      const run = opening !== null || groupOpened ? [] : runGroups;
+      if (breaker !== e.breaker || groups !== null || run !== e.runGroups) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);
       return d.done();
@@ -347,7 +425,16 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (!e) return d.done({}, true);
       if (e.health.state === 'down' || e.health.state === 'disabled') return d.done({}, false);
       const c = claim(e.breaker, now, e.probeHoldMs);
-      if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
+      const group = input.group ?? null;
+      const gb = group === null ? undefined : e.groups.get(group);
+      const gc = gb === undefined ? null : claim(gb, now, e.probeHoldMs);
+      // both the carrier's trial and the group's, or neither
+      if (gc !== null && !(gc.granted && c.granted)) return d.done({}, false);
+      if (gc !== null && group !== null && gc.next !== gb) {
+        const groups = new Map(e.groups);
+        groups.set(group, gc.next);
+        d.put({ ...e, breaker: c.next, groups }, 'breaker');
+      } else if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
       const fact = c.granted ? sharedFromStep(e.name, e.breaker, c.next, now, 'trial call') : null;
       if (fact) d.shared.push(fact);
       return d.done({}, c.granted);
@@ -415,9 +502,11 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
         }
         const t = targetOf(c);
         const sameObject = t.tech === old.target.tech && t.peer === old.target.peer;
+        const keep = input.groups;
+        const groups = keep === undefined ? old.groups : new Map([...old.groups].filter(([g]) => keep.includes(g)));
         const kept: CarrierEntry = sameObject
-          ? { ...old, enabled: c.enabled, probeHoldMs: probeHold(c) }
-          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED, hold: FREE, amiDownSince: null };
+          ? { ...old, enabled: c.enabled, probeHoldMs: probeHold(c), groups }
+          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED, hold: FREE, amiDownSince: null, groups: new Map(), runGroups: [] };
         d.put(kept, 'config');
         next.set(c.name, d.carriers.get(c.name) as CarrierEntry);
       }

@@ -6,7 +6,7 @@ import { deriveAmi, type AmiVerdict } from './ami-facts.js';
 import type { AmiTarget } from './ami-events.js';
 import type { AmiMessage } from './ami-message.js';
 import type { Breaker } from './breaker.js';
-import { breakerPeer, initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
+import { breakerPeer, groupHealth, initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
 import type { PeerFact, SharedFact } from './peer-facts.js';
 import type { ResyncData } from './resync.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthSnapshot, HealthState, HealthView } from './types.js';
@@ -43,6 +43,15 @@ export interface CarrierInspection {
   /** Held down for a flapping qualify: since when, and when it ends (null = not before Asterisk reaches it again). */
   readonly heldDown: { readonly since: number; readonly releaseAt: number | null } | null;
   readonly admin: AdminHold | null;
+  /** Prefix groups this carrier is ejected or recovering for (prefixGroups), apart from its own state. */
+  readonly groups: readonly GroupInspection[];
+}
+
+export interface GroupInspection {
+  readonly group: string;
+  readonly breaker: 'open' | 'half-open';
+  readonly ejectedUntil: number | null;
+  readonly reason: string;
 }
 
 export interface HealthMap extends HealthView {
@@ -59,7 +68,7 @@ export interface HealthMap extends HealthView {
   /** Drain (→ disabled), force down (→ down), or null to hand the carrier back; false if no such carrier. */
   setAdmin(carrier: string, hold: AdminHold | null): boolean;
   /** Config reload: new carriers start unknown, kept ones keep their state, changed peers wait for a resync. */
-  replaceCarriers(carriers: Iterable<CarrierConfig>, routes: Iterable<RouteShape>): void;
+  replaceCarriers(carriers: Iterable<CarrierConfig>, routes: Iterable<RouteShape>, prefixGroups?: readonly string[]): void;
   /**
    * Config reload: the next decisions use these settings. Current state stands: an open breaker keeps the end of
    * ejection it was given, a hold-down its release; counts in the window are judged by the new thresholds.
@@ -94,6 +103,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
   let s = coreSettings(opts.health, opts.staleAfter ?? 30_000, opts.trialWait ?? 0);
   let state: CoreState = initialState([...opts.carriers], [...opts.routes], s, clock.now(), opts.amiEnabled === false ? 'AMI off (ami.enabled=false)' : undefined);
   let snap: HealthSnapshot | null = null;
+  const groupSnaps = new Map<string, HealthSnapshot>();
   let due: number | null = nextDeadline(state, s);
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -146,7 +156,10 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
     const r = step(state, s, input, now);
     const changed = r.state.carriers !== state.carriers;
     state = r.state;
-    if (changed) snap = null;
+    if (changed) {
+      snap = null;
+      groupSnaps.clear();
+    }
     for (const n of r.notes) log[n.level](n.fields, n.msg);
     for (const e of r.events) {
       logEvent(e);
@@ -188,7 +201,20 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       }
       return snap;
     },
-    claimProbe: (carrier) => run({ kind: 'claim', carrier }),
+    snapshotFor(group) {
+      if (group === null) return this.snapshot();
+      catchUp();
+      let g = groupSnaps.get(group);
+      if (!g) {
+        const m = new Map<string, CarrierHealth>();
+        const now = clock.now();
+        for (const [name, e] of state.carriers) m.set(name, groupHealth(e, group, now));
+        g = m;
+        groupSnaps.set(group, g);
+      }
+      return g;
+    },
+    claimProbe: (carrier, group) => run({ kind: 'claim', carrier, group: group ?? null }),
     recordAttempt: (signal: AttemptSignal) => void run({ kind: 'attempt', signal }),
     applyAmiEvent: (event) => void run({ kind: 'ami-event', event }),
     applyResync: (data) => void run({ kind: 'resync', data }),
@@ -200,8 +226,8 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       run({ kind: 'admin', carrier, hold });
       return true;
     },
-    replaceCarriers(carriers, routes) {
-      run({ kind: 'replace', carriers: [...carriers], routes: [...routes] });
+    replaceCarriers(carriers, routes, prefixGroups) {
+      run({ kind: 'replace', carriers: [...carriers], routes: [...routes], ...(prefixGroups ? { groups: prefixGroups } : {}) });
       for (const fn of [...replacedListeners]) {
         try {
           fn();
@@ -231,6 +257,9 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
           peer: breakerPeer(e.breaker),
           heldDown: e.hold.held ? { since: e.hold.held.since, releaseAt: e.hold.held.releaseAt } : null,
           admin: e.admin,
+          groups: [...e.groups]
+            .filter(([, b]) => b.kind !== 'closed')
+            .map(([group, b]) => ({ group, breaker: b.kind === 'open' ? 'open' : 'half-open', ejectedUntil: b.kind === 'open' ? b.until : null, reason: b.kind === 'closed' ? '' : b.reason })),
         });
       }
       return out;

@@ -23,12 +23,19 @@ export interface AttemptSignal {
   readonly carrierSuccess: boolean;
   readonly reason: string;
   readonly at: number;
+  /** The prefix group the dialed number fell in (prefixGroups); null or absent = none. */
+  readonly group?: string | null;
 }
 
 export interface HealthView {
   snapshot(): HealthSnapshot;
+  /**
+   * The snapshot a call to this prefix group sees: a carrier ejected for the group (and usable otherwise) is down,
+   * one recovering for the group is probing; null = the number is in no group (the plain snapshot).
+   */
+  snapshotFor(group: string | null): HealthSnapshot;
   /** A half-open (probing) carrier may take one trial call; returns false when another call already holds the trial. */
-  claimProbe(carrier: string): boolean;
+  claimProbe(carrier: string, group?: string | null): boolean;
   recordAttempt(signal: AttemptSignal): void;
 }
 

@@ -26,7 +26,8 @@ function load(file: string, io: Out): LoadedConfig | null {
 
 function summary(file: string, cfg: LoadedConfig): string {
   const routes = [...cfg.routing.routes.values()].map((r) => `${r.name}=${r.strategy}[${r.carriers.join(',')}]`).join(' ');
-  return `${file}: OK (${cfg.routing.carriers.size} carriers, ${cfg.routing.routes.size} routes: ${routes})\n`;
+  const groups = cfg.routing.prefixGroups.map((g) => `${g.name}[${g.prefixes.join(',')}]`).join(' ');
+  return `${file}: OK (${cfg.routing.carriers.size} carriers, ${cfg.routing.routes.size} routes: ${routes}${groups ? `; prefix groups: ${groups}` : ''})\n`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { PlanPreview } from './plan-preview.js';
-import { budgetNote, capacityText, spendText, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, spendText, type DaemonStatus } from './status.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -20,7 +20,7 @@ export function formatTable(rows: string[][]): string {
 
 /** The table `failover-agi status` prints. */
 export function formatStatus(s: DaemonStatus): string {
-  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'IN USE', 'SPEND', 'WHY']];
+  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'WHY']];
   for (const c of s.carriers) {
     rows.push([
       c.name,
@@ -30,6 +30,7 @@ export function formatStatus(s: DaemonStatus): string {
       c.last15m.asr === null ? '-' : `${Math.round(c.last15m.asr * 100)}%`,
       String(c.last15m.failures),
       String(c.last15m.skipped),
+      pddText(c),
       capacityText(c),
       spendText(c) || '-',
       [c.reason, c.capacity.atCap ?? '', budgetNote(c)].filter(Boolean).join('; '),
@@ -38,7 +39,15 @@ export function formatStatus(s: DaemonStatus): string {
   const ami = s.ami.enabled ? (s.ami.connected ? 'connected' : 'DISCONNECTED') : 'off';
   const db = s.db.configured ? `${s.db.connected ? 'connected' : 'DOWN (spooling)'}, queue ${s.db.queued}, spool ${s.db.spoolBytes} B` : 'none (JSONL spool)';
   const routes = s.routes.map((r) => `  ${r.name} (${r.strategy}): ${r.carriers.join(' → ')}`).join('\n');
-  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}${clusterLine(s)}\n\n${formatTable(rows)}\n\nroutes:\n${routes}\n`;
+  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}${clusterLine(s)}\n\n${formatTable(rows)}\n${groupLines(s)}\nroutes:\n${routes}\n`;
+}
+
+/** Carriers ejected for one prefix group while they serve every other number; nothing when there are none. */
+function groupLines(s: DaemonStatus): string {
+  const lines = s.carriers.flatMap((c) =>
+    c.groups.map((g) => `  ${c.name} × ${g.group}: ${g.state === 'down' ? `EJECTED${g.until !== null ? ` for ${Math.max(0, Math.round((g.until - s.now) / 1000))} s more` : ''}` : 'probing'} (${g.reason})`),
+  );
+  return lines.length === 0 ? '' : `\nprefix groups (calls to the group skip the carrier, others still dial it):\n${lines.join('\n')}\n`;
 }
 
 /** Shared health: one line, only with cluster.enabled. */
@@ -52,7 +61,8 @@ function clusterLine(s: DaemonStatus): string {
 
 export function formatPlan(p: PlanPreview): string {
   if (p.error) return `${p.error}\n`;
-  const lines = [`route ${p.route} (${p.strategy}, script ${p.script}), number ${p.number}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
+  const group = p.prefixGroup ? `, prefix group ${p.prefixGroup}` : '';
+  const lines = [`route ${p.route} (${p.strategy}, script ${p.script}), number ${p.number}${group}${p.failedOpen ? ' (every carrier down: failing open)' : ''}`];
   if (p.note) lines.push(`  ${p.note}`);
   for (const o of p.orders) {
     if (p.orders.length > 1) lines.push(`  ${Math.round(o.share * 100)}% of calls:`);

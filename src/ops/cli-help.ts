@@ -57,16 +57,17 @@ database cannot be read, 2 on a usage error.
 `,
   status: `Usage: failover-agi status [--json] [--socket PATH | --config FILE]
 
-Asks the running daemon over its control socket: every carrier's state, since when and why, Dials and ASR over
-15 minutes, channels in use and cps against its caps, AMI and database state. Exit 3 when the daemon cannot be
-reached.
+Asks the running daemon over its control socket: every carrier's state, since when and why, Dials, ASR and
+post-dial delay (p50 / p95 of the Dials that rang) over 15 minutes, channels in use and cps against its caps, AMI
+and database state. Exit 3 when the daemon cannot be reached.
 `,
   plan: `Usage: failover-agi plan NUMBER [--script S | --route R] [--json] [--socket PATH | --config FILE]
 
 Dry run in the running daemon: what the next call to NUMBER would do, and nothing is dialed. The route is chosen
 as a call chooses it, by AGI script S (default: the first route's script) and the number, or named with --route.
 Shows each Dial as it would be sent (channels, ring^progress timers, options), in order; round robin's next start;
-for weighted, every order a call can get with its share of calls; and why other carriers are skipped.
+for weighted, every order a call can get with its share of calls; and why other carriers are skipped. Names the
+prefix group (prefixGroups) the number falls in, and plans with that group's health.
 `,
   drain: `Usage: failover-agi drain CARRIER [--socket PATH | --config FILE]
 

@@ -23,7 +23,7 @@ export function formatExplain(rows: readonly ExplainRow[], asked: string): strin
   return calls(rows)
     .map((call) => {
       const first = call[0] as ExplainRow;
-      const head = `call ${first.uniqueid} on ${first.serverId}: route ${first.route || '-'} (${first.strategy || '-'}), number ${first.number || '-'}${first.leadId !== null ? `, lead ${first.leadId}` : ''}${first.campaign ? `, campaign ${first.campaign}` : ''}, started ${time(first.startedAt)} UTC`;
+      const head = `call ${first.uniqueid} on ${first.serverId}: route ${first.route || '-'} (${first.strategy || '-'}), number ${first.number || '-'}${first.leadId !== null ? `, lead ${first.leadId}` : ''}${first.campaign ? `, campaign ${first.campaign}` : ''}${first.prefixGroup ? `, prefix group ${first.prefixGroup}` : ''}, started ${time(first.startedAt)} UTC`;
       const table = [['#', 'CARRIER', 'HEALTH', 'DIAL', 'VERDICT', 'DIALSTATUS', 'CAUSE', 'SIP', 'PDD ms', 'RING ms', 'TALK ms', 'WHY']];
       for (const r of call) {
         table.push([

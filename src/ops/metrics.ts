@@ -22,6 +22,8 @@ export interface MetricSources {
   capacity?(): CapacitySnapshot;
   /** Spend per carrier in the current clock hour and day, with its budget (the daemon's cost ledger). */
   cost?(): CostSnapshot;
+  /** The configured prefix groups and, per carrier, the groups whose breaker is not closed (prefixGroups). */
+  prefixGroups?(): { readonly names: readonly string[]; readonly notClosed: (carrier: string) => ReadonlyMap<string, 'open' | 'half-open'> };
   now(): number;
 }
 
@@ -29,6 +31,7 @@ export interface MetricSources {
 export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): string {
   if (r.reason.startsWith('maxAttempts')) return 'max_attempts';
   if (r.reason.startsWith('half-open')) return 'probe_taken';
+  if (r.reason.startsWith('ejected for prefix group')) return 'group_down';
   const cap = capacityReasonKind(r.reason);
   if (cap) return cap;
   if (isBudgetReason(r.reason)) return 'budget';
@@ -50,6 +53,8 @@ export interface Metrics {
   observePeerFact(carrier: string, state: string): void;
 }
 
+const GROUP_STATES = ['closed', 'open', 'half-open'] as const;
+
 export function createMetrics(src: MetricSources): Metrics {
   const registry = new client.Registry();
   const p = 'failover_agi_';
@@ -67,6 +72,14 @@ export function createMetrics(src: MetricSources): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
+  // post-dial delay is seconds, not ms: a carrier that rings in 1-3 s is fine, one that takes 8 s+ loses callers
+  const pdd = new client.Histogram({
+    name: `${p}carrier_post_dial_delay_seconds`,
+    help: 'Post-dial delay per Dial that rang or made progress: the earlier of RINGTIME_MS and PROGRESSTIME_MS',
+    labelNames: ['carrier'],
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20],
+    registers: [registry],
+  });
   new client.Gauge({ name: `${p}active_calls`, help: 'AGI calls in progress', registers: [registry], collect() { this.set(src.activeCalls()); } });
   new client.Gauge({
     name: `${p}carrier_health`,
@@ -76,6 +89,25 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const [carrier, h] of src.health()) for (const s of HEALTH_STATES) this.set({ carrier, state: s }, h.state === s ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: `${p}group_breaker`,
+    help: 'Breaker of each (carrier, prefix group): 1 for the current state (closed, open = ejected for the group, half-open), 0 for the others',
+    labelNames: ['carrier', 'prefix_group', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const g = src.prefixGroups?.();
+      if (!g || g.names.length === 0) return;
+      // only configured group names: the label's values are bounded by the config, never by the numbers dialed
+      for (const carrier of src.health().keys()) {
+        const states = g.notClosed(carrier);
+        for (const group of g.names) {
+          const now = states.get(group) ?? 'closed';
+          for (const s of GROUP_STATES) this.set({ carrier, prefix_group: group, state: s }, now === s ? 1 : 0);
+        }
+      }
     },
   });
   new client.Gauge({
@@ -250,6 +282,7 @@ export function createMetrics(src: MetricSources): Metrics {
         default:
           attempts.inc({ carrier: r.carrier, verdict: r.verdict, sip_code: r.sipCode === null ? 'none' : String(r.sipCode) });
           if (r.verdict === 'next') failovers.inc({ route: r.route, carrier: r.carrier });
+          if (typeof r.pddMs === 'number' && Number.isFinite(r.pddMs) && r.pddMs >= 0) pdd.observe({ carrier: r.carrier }, r.pddMs / 1000);
       }
     },
     carrierEvent(e: CarrierEvent) {

@@ -3,6 +3,7 @@ import type { CarrierConfig } from '../config/types.js';
 import type { HealthSnapshot, HealthState } from '../health/types.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
+import { groupOf } from '../routing/prefix-group.js';
 import { capacityReasonKind } from '../routing/capacity.js';
 import { demoted, isBudgetReason, type OverBudget } from '../routing/cost.js';
 import { planAttempts, type Plan } from '../routing/plan.js';
@@ -31,6 +32,8 @@ export interface PlanPreview {
   readonly strategy: string;
   readonly script: string;
   readonly number: string | null;
+  /** The prefix group (prefixGroups) the number falls in after the transform; null = none. */
+  readonly prefixGroup: string | null;
   readonly error: string | null;
   /** The next call's Dials; for `weighted`, every order a call can get, with its share. */
   readonly orders: readonly PlannedOrder[];
@@ -79,20 +82,22 @@ function dialsOf(plan: Plan, route: RouteEntry, number: string): PlannedDial[] {
  */
 export function previewPlan(
   routing: ValidatedRouting,
-  health: HealthSnapshot,
+  /** The health a call sees: one snapshot, or the snapshot for the number's prefix group (health map snapshotFor). */
+  health: HealthSnapshot | ((group: string | null) => HealthSnapshot),
   ask: { readonly number: string; readonly route?: string | null; readonly script?: string | null },
   nextRotation: (route: string) => number,
   blocked: CapacityCheck = () => null,
   budget: BudgetCheck = () => null,
 ): PlanPreview {
   const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
-  const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, demoted: [] };
+  const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, prefixGroup: null, demoted: [] };
   const route = ask.route ? (routing.routes.get(ask.route) ?? null) : findRoute(routing, script, ask.number);
   if (!route) return { ...base, route: null, strategy: '', number: null, error: ask.route ? `no route named ${ask.route}` : `NOROUTE: no route for script ${script} and number ${ask.number}` };
   const n = normalizeNumber(ask.number, route);
   if (!n.ok) return { ...base, route: route.name, strategy: route.strategy, number: null, error: `INVALID: ${n.reason}` };
   const rotation = route.strategy === 'round_robin' ? nextRotation(route.name) : 0;
-  const input = { route, carriers: routing.carriers, health };
+  const prefixGroup = groupOf(n.number, routing.prefixMatcher);
+  const input = { route, carriers: routing.carriers, health: typeof health === 'function' ? health(prefixGroup) : health };
   // every order a call can get, with its share: weighted draws its first carrier per call, the others have one order
   let orders: { plan: Plan; share: number }[];
   let note = route.strategy === 'round_robin' ? `round_robin: the next call on this route is number ${rotation + 1} since start and begins at the carrier shown first` : '';
@@ -123,6 +128,7 @@ export function previewPlan(
     route: route.name,
     strategy: route.strategy,
     number: n.number,
+    prefixGroup,
     error: null,
     orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number) })),
     skipped: first.skipped.map((sk) => ({ carrier: sk.carrier, state: sk.health, reason: sk.reason })),

@@ -1,5 +1,5 @@
 import type { CarrierEvent, HealthState } from '../health/types.js';
-import { budgetNote, capacityText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
  * `GET /`: the daemon's state as one self-contained HTML page for an ops engineer's laptop or phone. Server-rendered,
@@ -33,7 +33,7 @@ ${dbTile(s)}${clusterTile(s)}
 <section>
 <h2>Carriers <span class="h2note">counts over the last 15 min</span></h2>
 <table class="carriers stack">
-<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">Channels · cps now</th><th class="num">Spend · budget</th></tr></thead>
+<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">PDD p50/p95 15m</th><th class="num">Channels · cps now</th><th class="num">Spend · budget</th></tr></thead>
 <tbody>
 ${s.carriers.map((c) => carrierRow(c, s.now)).join('\n')}
 </tbody>
@@ -100,15 +100,17 @@ function clusterTile(s: DaemonStatus): string {
 function carrierRow(c: CarrierStatus, now: number): string {
   const r = c.last15m;
   const asr = r.asr === null ? '—' : `${Math.round(r.asr * 100)} %`;
+  const pdd = pddText(c);
   return `<tr class="row-${c.state}">
 <td data-label="Carrier"><b class="name">${esc(c.name)}</b><span class="peer">${esc(c.peer)}</span></td>
 <td data-label="State">${badge(c.state)}</td>
 <td data-label="Since">${since(c.since, now)}</td>
-<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}</td>
+<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}${c.groups.map((g) => `<br><b>${g.state === 'down' ? 'ejected' : 'probing'} for ${esc(g.group)}</b>: ${esc(g.reason)}`).join('')}</td>
 <td data-label="Dials" class="num">${r.dials}</td>
 <td data-label="ASR" class="num">${asr}</td>
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
 <td data-label="Skipped" class="num${r.skipped > 0 ? ' hot' : ''}">${r.skipped}</td>
+<td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}</td>
 <td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}</td>
 <td data-label="Spend · budget" class="num${c.cost?.over ? ' hot' : ''}"${budgetNote(c) ? ` title="${esc(budgetNote(c))}"` : ''}>${spendText(c) ? esc(spendText(c)) : '<span class="muted">—</span>'}</td>
 </tr>`;
@@ -224,6 +226,7 @@ table.stack.carriers tr{display:grid;grid-template-columns:repeat(4,1fr)}
 .carriers td[data-label="Since"],.carriers td[data-label="Why"]{grid-column:1/-1}
 .carriers td.num{display:block;text-align:left;margin-top:4px}
 .carriers td.num::before{display:block}
+.carriers td[data-label="PDD p50/p95"],.carriers td[data-label="Channels · cps"]{grid-column:span 2}
 .ago{display:inline}
 table.stack.carriers tr.row-down{border:2px solid var(--down);box-shadow:inset 6px 0 0 var(--down);background:#fdecee}
 .carriers tr.row-down td{background:none}

@@ -1,6 +1,7 @@
 import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger.js';
 import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
+import type { CarrierInspection } from '../health/health-map.js';
 import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
@@ -16,6 +17,16 @@ export interface CarrierStatus {
   readonly capacity: CarrierCapacity;
   /** Spend in the current clock hour and day against the budget; absent where the daemon counts none. */
   readonly cost?: CarrierCost;
+  /** Prefix groups (prefixGroups) the carrier is ejected or recovering for, while it serves every other number. */
+  readonly groups: readonly GroupStatus[];
+}
+
+export interface GroupStatus {
+  readonly group: string;
+  /** down: ejected for the group until `until`; probing: trial calls to the group. */
+  readonly state: 'down' | 'probing';
+  readonly until: number | null;
+  readonly reason: string;
 }
 
 const UNCOUNTED: CarrierCapacity = { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null };
@@ -59,6 +70,14 @@ export interface StatusInput {
   readonly cluster?: ClusterStatus;
   readonly capacity?: CapacitySnapshot;
   readonly cost?: CostSnapshot;
+  /** Per-(carrier, group) ejections, from the health map's inspection. */
+  readonly groups?: (carrier: string) => readonly GroupStatus[];
+}
+
+/** The per-(carrier, group) ejections of a health map inspection, by carrier. */
+export function groupStatus(inspection: ReadonlyMap<string, CarrierInspection>): (carrier: string) => readonly GroupStatus[] {
+  return (carrier) =>
+    (inspection.get(carrier)?.groups ?? []).map((g) => ({ group: g.group, state: g.breaker === 'open' ? 'down' : 'probing', until: g.ejectedUntil, reason: g.reason }));
 }
 
 export function buildStatus(i: StatusInput): DaemonStatus {
@@ -68,7 +87,7 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}) };
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}) };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
@@ -117,4 +136,15 @@ export function budgetNote(c: Pick<CarrierStatus, 'cost'>): string {
   if (k.over) return `${k.over.reason}: ${k.over.action === 'skip' ? 'skipped' : 'demoted'}`;
   const near = k.budget.find((b) => b.level === 'near');
   return near ? `${near.window === 'hour' ? 'hourly' : 'daily'} budget ${Math.round(near.share * 100)} % used` : '';
+}
+
+/** One post-dial delay: ms below a second (a capture's 2 ms is not "0.0 s"), tenths of a second above. */
+export function delayText(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+}
+
+/** `1.2 s / 3.4 s`: post-dial delay p50 / p95 over the last 15 minutes' Dials that rang; `-` when none did. */
+export function pddText(c: Pick<CarrierStatus, 'last15m'>): string {
+  const { p50Ms, p95Ms } = c.last15m.pdd;
+  return p50Ms === null || p95Ms === null ? '-' : `${delayText(p50Ms)} / ${delayText(p95Ms)}`;
 }

@@ -27,13 +27,15 @@ export interface ExplainRow {
   readonly verdict: string;
   readonly reason: string;
   readonly healthState: string;
+  /** The prefix group the number fell in; null when in none, and for rows written before schema 6. */
+  readonly prefixGroup: string | null;
 }
 
 export type ExplainKey = { readonly uniqueid: string } | { readonly leadId: number };
 
 const COLUMNS = `server_id AS serverId, uniqueid, run_id AS runId, attempt, route, strategy, carrier, dial_string AS dialString,
   number_dialed AS number, lead_id AS leadId, campaign, started_at AS startedAt, ring_ms AS ringMs, talk_ms AS talkMs, pdd_ms AS pddMs,
-  dialstatus AS dialStatus, cause, sip_code AS sipCode, sip_reason AS sipReason, verdict, reason, health_state AS healthState`;
+  dialstatus AS dialStatus, cause, sip_code AS sipCode, sip_reason AS sipReason, verdict, reason, health_state AS healthState, prefix_group AS prefixGroup`;
 
 /** Every attempt row of one call (or of every call of one lead), in the order the daemon wrote them. */
 export async function explainRows(db: DbSettings, key: ExplainKey, limit = 1000): Promise<ExplainRow[]> {

@@ -182,6 +182,7 @@ function watchingHealth(state: HealthSnapshot): HealthView & { claims: string[];
     claims,
     signals,
     snapshot: () => state,
+    snapshotFor: () => state,
     claimProbe: (c) => (claims.push(c), true),
     recordAttempt: (s) => void signals.push(s),
   };

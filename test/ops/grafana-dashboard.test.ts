@@ -129,7 +129,7 @@ describe('the Grafana dashboard against a running daemon', () => {
     assert.ok(dash.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource'));
     for (const p of dash.panels) assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, p.title);
     const all = expressions(dash).map((x) => x.expr).join('\n');
-    for (const m of ['carrier_health', 'attempts_total', 'failovers_total', 'calls_total{', 'attempt_log_spool_bytes', 'ami_connected', 'db_connected']) assert.ok(all.includes(`failover_agi_${m}`), m);
+    for (const m of ['carrier_health', 'attempts_total', 'failovers_total', 'calls_total{', 'attempt_log_spool_bytes', 'ami_connected', 'db_connected', 'carrier_post_dial_delay_seconds_bucket']) assert.ok(all.includes(`failover_agi_${m}`), m);
     assert.match(all, /status="EXHAUSTED"/);
   });
 

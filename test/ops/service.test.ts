@@ -9,9 +9,11 @@ import { simulateCall } from '../sim/agi-sim.js';
 import { startCliDaemon, type CliDaemon } from '../support/cli-process.js';
 import { CARRIERS, ROUTES } from '../support/daemon.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+// the CLI of this build (dist-*/src/cli.js beside this test), as test/support/cli-process.ts runs the daemon
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
 const NUM = '15552345678';
 
 function cli(args: string[], opts: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
@@ -43,9 +45,31 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
   test('status prints a table of carriers', async () => {
     const r = await cli(['status', '--socket', sock]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /CARRIER\s+STATE\s+SINCE\s+DIALS\/15m\s+ASR/);
+    assert.match(r.out, /CARRIER\s+STATE\s+SINCE\s+DIALS\/15m\s+ASR\s+FAILED\s+SKIPPED\s+PDD p50\/p95\s+IN USE/);
     assert.match(r.out, /primary\s+unknown/);
+    assert.match(r.out, /^tertiary\s+unknown\s+\S+\s+0\s+-\s+0\s+0\s+-\s+0 ch/m, 'no Dial: a dash for the delay');
     assert.match(r.out, /outbound-failover \(failover\): primary → secondary → tertiary/);
+  });
+
+  test('status shows post-dial delay p50 / p95 over the Dials that rang, as the carrier reported it (RINGTIME_MS)', async () => {
+    // primary rang after 1.2 s and 3.4 s and was answered, then gave a 503 with no 180 (no delay); secondary took that call (2 ms, the captures')
+    for (const alertMs of [1200, 3400]) await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'answer', alertMs } } });
+    await simulateCall({ port: d.port, args: [NUM], carriers: { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } } });
+    const r = await cli(['status', '--socket', sock]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^primary\s+\S+\s+\S+\s+3\s+67%\s+1\s+0\s+1\.2 s \/ 3\.4 s\s+0 ch/m, 'p50 and p95 of 1.2 s and 3.4 s; the 503 did not ring');
+    assert.match(r.out, /^secondary\s+\S+\s+\S+\s+1\s+100%\s+0\s+0\s+2 ms \/ 2 ms\s+0 ch/m);
+    const st = (await (await fetch(`http://127.0.0.1:${http}/status`)).json()) as { carriers: { name: string; last15m: { pdd: unknown } }[] };
+    assert.deepEqual(st.carriers.find((c) => c.name === 'primary')?.last15m.pdd, { alerted: 2, p50Ms: 1200, p95Ms: 3400 });
+    const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    const line = (re: RegExp) => metrics.split('\n').find((l) => re.test(l));
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_bucket\{le="1",carrier="primary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_bucket{le="1",carrier="primary"} 0');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_bucket\{le="2",carrier="primary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_bucket{le="2",carrier="primary"} 1');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_bucket\{le="5",carrier="primary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_bucket{le="5",carrier="primary"} 2');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_bucket\{le="0.25",carrier="secondary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_bucket{le="0.25",carrier="secondary"} 1');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_sum\{carrier="primary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_sum{carrier="primary"} 4.6');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_count\{carrier="primary"\}/), 'failover_agi_carrier_post_dial_delay_seconds_count{carrier="primary"} 2', 'the 503 that never rang is not observed');
+    assert.equal(line(/^failover_agi_carrier_post_dial_delay_seconds_count\{carrier="tertiary"\}/), undefined, 'no Dial, no observation');
   });
 
   test('plan is a dry run: order and no Dial', async () => {
@@ -80,7 +104,10 @@ describe('the running daemon: CLI, metrics, status, reload', () => {
     assert.equal((await cli(['drain', 'tertiary', '--socket', sock], { env: { SUDO_USER: 'alice' } })).code, 0);
     assert.equal((await cli(['drain', 'tertiary', '--socket', sock])).code, 0);
     assert.equal((await cli(['enable', 'tertiary', '--socket', sock])).code, 0);
-    const events = d.lines.slice(before).filter((l) => l['msg'] === 'carrier state change' && l['carrier'] === 'tertiary');
+    const audit = () => d.lines.slice(before).filter((l) => l['msg'] === 'carrier state change' && l['carrier'] === 'tertiary');
+    // the CLI returns on the daemon's reply; the log line of the last change can reach our pipe a moment later
+    await until(() => audit().length >= 3, 3000).catch(() => undefined);
+    const events = audit();
     const me = userInfo();
     assert.deepEqual(events.map((e) => [e['source'], e['from'], e['to']]), [['admin', 'unknown', 'disabled'], ['admin', 'disabled', 'disabled'], ['admin', 'disabled', 'unknown']]);
     assert.match(String(events[0]?.['reason']), new RegExp(`failover-agi drain by ${me.username} \\(uid ${me.uid}, sudo from alice\\)`));

@@ -98,9 +98,10 @@ describe('the status page in a real headless Chromium', { skip: CHROMIUM ? false
     svc = await startService({ config, configFile: null, log: memoryLog('warn').log, attemptLog: () => memoryAttemptLog(new MemorySink()) });
     page = `http://127.0.0.1:${svc.httpPort}/`;
     await until(() => state('primary') === 'up' && state('secondary') === 'up' && state('tertiary') === 'up', 5000);
-    // traffic, so the 15-minute columns are not all zero: answered calls, one failover on a 503
-    for (let i = 0; i < 3; i++) await call({ 'carrier-primary': { kind: 'answer' } });
-    await call({ 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } });
+    // traffic, so the 15-minute columns are not all zero: answered calls ringing after 1.2-3.4 s (RINGTIME_MS as a
+    // real carrier reports it), one failover on a 503 that never rang, answered on secondary after 850 ms
+    for (const alertMs of [1200, 1500, 3400]) await call({ 'carrier-primary': { kind: 'answer', alertMs } });
+    await call({ 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer', alertMs: 850 } });
   });
   after(async () => {
     await svc?.stop();
@@ -116,13 +117,16 @@ describe('the status page in a real headless Chromium', { skip: CHROMIUM ? false
     assert.match(dom, /No carrier down/);
     assert.match(carrierRow(dom, 'primary'), /data-label="Dials" class="num">4</);
     assert.match(carrierRow(dom, 'primary'), /data-label="Failed" class="num hot">1</);
+    assert.match(carrierRow(dom, 'primary'), /data-label="PDD p50\/p95" class="num" title="over 3 Dials that rang">1.5 s \/ 3.4 s</, 'p50 and p95 of 1.2, 1.5 and 3.4 s; the 503 did not ring');
+    assert.match(carrierRow(dom, 'secondary'), /data-label="PDD p50\/p95" class="num" title="over 1 Dial that rang">850 ms \/ 850 ms</);
+    assert.match(carrierRow(dom, 'tertiary'), /data-label="PDD p50\/p95" class="num">—</);
     assert.equal((dom.match(/<script/g) ?? []).length, 0);
   });
 
   test('AMI Unreachable: the carrier shows DOWN with the reason, an alarm banner and an ami event; screenshots at 1280x900 and 390x844', async () => {
     ami.setSipPeer('carrier-primary', 'Unreachable');
     await until(() => state('primary') === 'down', 3000);
-    const skippedCall = await call({ 'carrier-primary': { kind: 'answer' }, 'carrier-b': { kind: 'answer' } });
+    const skippedCall = await call({ 'carrier-primary': { kind: 'answer' }, 'carrier-b': { kind: 'answer', alertMs: 2100 } });
     assert.equal(skippedCall.vars.get('FAILOVER_CARRIER'), 'secondary');
 
     const dom = await dumpDom(bin, page, LAPTOP);
@@ -131,6 +135,7 @@ describe('the status page in a real headless Chromium', { skip: CHROMIUM ? false
     assert.match(row, /<span class="badge st-down">DOWN<\/span>/);
     assert.match(row, /PeerStatus Unreachable/);
     assert.match(row, /data-label="Skipped" class="num hot">1</);
+    assert.match(carrierRow(dom, 'secondary'), /title="over 2 Dials that rang">850 ms \/ 2.1 s</);
     assert.match(carrierRow(dom, 'secondary'), /st-up">UP</);
     assert.match(dom, /<p class="banner alarm" role="alert">Carrier DOWN: <b>primary<\/b><\/p>/);
     assert.match(dom, /<title>1 DOWN · failover-agi · dialer-01<\/title>/);

@@ -9,8 +9,8 @@ import { CLUSTER_OFF, type CarrierStatus, type DaemonStatus } from '../../src/op
 import { memoryLog } from '../support/daemon.js';
 
 const NOW = Date.UTC(2025, 0, 31, 14, 5, 9);
-const stats = { dials: 10, answered: 4, failures: 3, skipped: 2, asr: 0.4 };
-const carrier = (name: string, state: HealthState, reason = ''): CarrierStatus => ({ name, peer: `peer-${name}`, dial: `SIP/\${number}@${name}`, state, since: NOW - 65_000, reason, last15m: stats, capacity: { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null } });
+const stats = { dials: 10, answered: 4, failures: 3, skipped: 2, asr: 0.4, pdd: { alerted: 7, p50Ms: 1240, p95Ms: 3400 } };
+const carrier = (name: string, state: HealthState, reason = ''): CarrierStatus => ({ name, peer: `peer-${name}`, dial: `SIP/\${number}@${name}`, state, since: NOW - 65_000, reason, last15m: stats, capacity: { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null }, groups: [] });
 const event = (at: number, carrier: string, to: HealthState, reason = 'x'): CarrierEvent => ({ at, carrier, from: 'up', to, source: 'ami', reason });
 
 function status(over: Partial<DaemonStatus> = {}): DaemonStatus {
@@ -76,12 +76,15 @@ describe('the status page HTML', () => {
     assert.match(html, /data-label="Dials" class="num">10</);
     assert.match(html, /data-label="ASR" class="num">40 %</);
     assert.match(html, /data-label="Failed" class="num hot">3</);
+    assert.match(html, /<th class="num">PDD p50\/p95 15m<\/th>/);
+    assert.match(html, /data-label="PDD p50\/p95" class="num" title="over 7 Dials that rang">1.2 s \/ 3.4 s</);
     assert.match(html, /data-label="Since"><time datetime="2025-01-31T14:04:04.000Z">2025-01-31 14:04:04<\/time> <span class="ago">for 1 min 5 s<\/span>/);
     assert.match(html, /<div class="label">Live calls<\/div><div class="value">2<\/div>/);
     assert.match(html, /<meta http-equiv="refresh" content="7">/);
     assert.doesNotMatch(html, /<script|<link|src=|url\(|@import|https?:\/\//);
-    const none = renderStatusPage(status({ carriers: [{ ...carrier('p', 'unknown'), last15m: { dials: 0, answered: 0, failures: 0, skipped: 0, asr: null } }] }));
+    const none = renderStatusPage(status({ carriers: [{ ...carrier('p', 'unknown'), last15m: { dials: 0, answered: 0, failures: 0, skipped: 0, asr: null, pdd: { alerted: 0, p50Ms: null, p95Ms: null } } }] }));
     assert.match(none, /data-label="ASR" class="num">—</);
+    assert.match(none, /data-label="PDD p50\/p95" class="num">—</, 'no Dial rang: a dash, no title');
   });
 
   test('state changes list from, to, source, reason and when', () => {

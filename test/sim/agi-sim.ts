@@ -19,13 +19,23 @@ import { dialStatusFor, reasonPhrase, type Driver } from './sip-tables.js';
 
 export type Early = '180' | '183';
 
+/**
+ * alertMs: what RINGTIME_MS / PROGRESSTIME_MS report for a leg that rang or made progress: the ms from the dialed
+ * channel's creation to its first RINGING / PROGRESS (app_dial.c:1600, :1634). The captures, against a local SIPp,
+ * show 2-3 ms (captures/multi/SUMMARY.md), the default here; a real carrier takes seconds, which is what a test of
+ * post-dial delay sets. Only the variable changes: the simulated call does not wait that long.
+ */
+interface Alerting {
+  readonly alertMs?: number;
+}
+
 export type Behaviour =
   /** 180, 200 OK; Dial returns -1 when the call ends after talkMs (callee BYE: no HANGUP line); callerHangsUp ends it from our side with a HANGUP line (answer_callee_bye, answer_caller_hangup). */
-  | { readonly kind: 'answer'; readonly talkMs?: number; readonly callerHangsUp?: boolean }
+  | ({ readonly kind: 'answer'; readonly talkMs?: number; readonly callerHangsUp?: boolean } & Alerting)
   /** A final SIP response, optionally after 180 or 183+SDP; DIALSTATUS and cause follow the carrier's driver (sip_*, pjsip_*, sip_180_then_503, sip_183_then_503). */
-  | { readonly kind: 'reject'; readonly sip: number; readonly afterMs?: number; readonly after?: Early }
+  | ({ readonly kind: 'reject'; readonly sip: number; readonly afterMs?: number; readonly after?: Early } & Alerting)
   /** 180 Ringing, nobody answers: Dial's ring timeout, NOANSWER, channel cause unchanged, tech `SIP 180 Ringing` (seq_503_then_ringout). */
-  | { readonly kind: 'ring-no-answer'; readonly afterMs?: number }
+  | ({ readonly kind: 'ring-no-answer'; readonly afterMs?: number } & Alerting)
   /** Swallows the INVITE; Dial's progress timer fires first: CHANUNAVAIL, cause unchanged, no key (seq_503_then_progress_timeout, pjsip_blackhole). */
   | { readonly kind: 'blackhole'; readonly afterMs?: number }
   /** Swallows the INVITE with no progress timer: timer B (6.4 s there) ends it with CHANUNAVAIL/18, no key (timeout_blackhole). */
@@ -37,9 +47,9 @@ export type Behaviour =
   /** Dead carrier with qualify=no where the CONGESTION timer wins the race: CONGESTION, cause unchanged, no key (captures/SUMMARY.md notes). */
   | { readonly kind: 'congestion-no-code'; readonly afterMs?: number }
   /** 180 Ringing, then the caller hangs up: `200 result=-1`, then `HANGUP`; CANCEL, cause unchanged (seq_ringout_then_cancel). */
-  | { readonly kind: 'caller-hangup'; readonly afterMs?: number }
+  | ({ readonly kind: 'caller-hangup'; readonly afterMs?: number } & Alerting)
   /** 180, then a 200 OK whose SDP has no usable codec: Dial 0, CHANUNAVAIL, channel cause 58, tech `SIP 200 OK` (codec_mismatch). */
-  | { readonly kind: 'codec-mismatch'; readonly afterMs?: number };
+  | ({ readonly kind: 'codec-mismatch'; readonly afterMs?: number } & Alerting);
 
 export interface SimCallOptions {
   readonly port: number;
@@ -237,6 +247,8 @@ interface LegResult {
   readonly delay: number;
   readonly ring: boolean;
   readonly progress: boolean;
+  /** RINGTIME_MS / PROGRESSTIME_MS this leg would set when it rings or makes progress. */
+  readonly alertMs: number;
   readonly answered: boolean;
   readonly talkMs: number;
   readonly callerHangsUp: boolean;
@@ -250,7 +262,7 @@ const entry = (code: number): CauseEntry => ({
 });
 
 function playLeg(leg: Leg, b: Behaviour): LegResult {
-  const base = { ring: false, progress: false, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
+  const base = { ring: false, progress: false, alertMs: 'alertMs' in b && b.alertMs !== undefined ? b.alertMs : 2, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
   // IAX2 carries no SIP responses: no cause table entry
   const sip = (code: number, ast?: string): CauseEntry | null => (leg.driver === 'iax2' ? null : { ...entry(code), ...(ast ? { ast } : {}) });
   switch (b.kind) {
@@ -363,8 +375,11 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
         if (r.entry && (!winner || winner.leg === leg || r.delay === 0)) causes.set(leg.channel, { tech: r.entry.tech, ast: r.entry.ast || 'Normal Clearing' });
       }
       // wait_for_answer() at the first RINGING / PROGRESS: ms since the callee channel was created (app_dial.c:1600, :1634)
-      if (results.some((x) => x.r.ring)) setMs('RINGTIME', 2);
-      if (results.some((x) => x.r.progress)) setMs('PROGRESSTIME', 2);
+      // set once, at the first leg to ring (or make progress): the earliest alertMs among them
+      const ringing = results.filter((x) => x.r.ring).map((x) => x.r.alertMs);
+      const progressing = results.filter((x) => x.r.progress).map((x) => x.r.alertMs);
+      if (ringing.length > 0) setMs('RINGTIME', Math.min(...ringing));
+      if (progressing.length > 0) setMs('PROGRESSTIME', Math.min(...progressing));
       if (winner) {
         vars.set('DIALSTATUS', 'ANSWER');
         vars.set('HANGUPCAUSE', '16');

@@ -142,3 +142,42 @@ describe('migration 004 (post-dial delay, Asterisk timers) on a database of sche
     ]);
   });
 });
+
+describe('migration 006 (prefix_group) on a database of schema 5 with rows, and an old spool', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  test('schema-5 rows get prefix_group NULL; spooled records with and without prefixGroup replay', async () => {
+    await t.query('CREATE TABLE schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL)');
+    for (const m of loadMigrations().filter((x) => x.version <= 5)) {
+      for (const st of m.statements) await t.query(st);
+      await t.query('INSERT INTO schema_version VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
+    }
+    await t.query("INSERT INTO carrier_attempt (server_id, uniqueid, run_id, attempt, route, strategy, carrier, dial_string, number_dialed, started_at, ended_at, ring_ms, talk_ms, verdict, reason) VALUES ('dialer1', '1810.0', 'run-5', 1, 'r', 'failover', 'primary', 'x', '1', NOW(3), NOW(3), 1, 2, 'answered', '')");
+    assert.deepEqual(await migrate(t.db, memoryLog().log), { from: 5, to: latest() });
+    assert.deepEqual(await t.query('SELECT prefix_group FROM carrier_attempt'), [{ prefix_group: null }]);
+    const view = await t.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name = 'prefix_group'", [t.name]);
+    assert.equal(view.length, 1, 'the view shows prefix_group');
+
+    const dir = mkdtempSync(join(tmpdir(), 'fa-sp-'));
+    const down = createRecordStore({ db: { ...t.db, port: 1 }, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log, probeMs: 60000 });
+    await down.start();
+    down.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1810.101', runId: 'new-run', verdict: 'skipped', reason: 'ejected for prefix group uk-mobile until …', prefixGroup: 'uk-mobile' }));
+    await down.close();
+    const old = attemptRecord({ serverId: 'dialer1', uniqueid: '1810.100', runId: 'old-run' }) as unknown as Record<string, unknown>;
+    assert.equal('prefixGroup' in old, false, 'the fixture record has no prefixGroup');
+    appendFileSync(join(dir, 'spool.jsonl'), JSON.stringify({ t: 'a', r: old }) + '\n');
+    const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log });
+    await s.start();
+    await s.replayed();
+    await s.close();
+    const replayed = await t.query("SELECT uniqueid, prefix_group FROM carrier_attempt WHERE uniqueid LIKE '1810.10_' ORDER BY uniqueid");
+    assert.deepEqual(replayed, [
+      { uniqueid: '1810.100', prefix_group: null },
+      { uniqueid: '1810.101', prefix_group: 'uk-mobile' },
+    ]);
+  });
+});

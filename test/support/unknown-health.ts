@@ -9,6 +9,9 @@ export function unknownHealth(carriers: () => Iterable<CarrierConfig>): HealthVi
       for (const c of carriers()) m.set(c.name, { state: c.enabled ? 'unknown' : 'disabled', since: 0, reason: c.enabled ? 'no health feed' : 'disabled in config' });
       return m;
     },
+    snapshotFor() {
+      return this.snapshot();
+    },
     claimProbe: () => true,
     recordAttempt: (_s: AttemptSignal) => undefined,
   };

@@ -31,6 +31,9 @@ function benchHealth(base: HealthView): HealthView {
       m.set('primary', { state: 'down', since: 0, reason: 'bench: primary marked down' });
       return m;
     },
+    snapshotFor() {
+      return this.snapshot();
+    },
     claimProbe: () => true,
     recordAttempt: () => undefined,
   };
