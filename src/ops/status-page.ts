@@ -33,7 +33,7 @@ ${dbTile(s)}${clusterTile(s)}
 <section>
 <h2>Carriers <span class="h2note">counts over the last 15 min</span></h2>
 <table class="carriers stack">
-<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">PDD p50/p95 15m</th><th class="num">Channels · cps now</th><th class="num">Spend · budget</th></tr></thead>
+<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">PDD p50/p95 15m</th><th class="num">Channels · cps now (spend)</th></tr></thead>
 <tbody>
 ${s.carriers.map((c) => carrierRow(c, s.now)).join('\n')}
 </tbody>
@@ -97,6 +97,14 @@ function clusterTile(s: DaemonStatus): string {
   return tile('Cluster', 'ALONE', 'bad', `view lost${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}${c.lastError ? `: ${c.lastError}` : ''}`);
 }
 
+/** Spend against budget under the channels, for a carrier with a budget or a price: a line of its own that wraps, so the table keeps its width. */
+function spendCell(c: CarrierStatus): string {
+  const k = c.cost;
+  if (!k || (k.budget.length === 0 && !k.priced)) return '';
+  const note = budgetNote(c);
+  return `<span class="spend${k.over ? ' hot' : ''}"${note ? ` title="${esc(note)}"` : ''}>${esc(spendText(c))}</span>`;
+}
+
 function carrierRow(c: CarrierStatus, now: number): string {
   const r = c.last15m;
   const asr = r.asr === null ? '—' : `${Math.round(r.asr * 100)} %`;
@@ -111,8 +119,7 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
 <td data-label="Skipped" class="num${r.skipped > 0 ? ' hot' : ''}">${r.skipped}</td>
 <td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}</td>
-<td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}</td>
-<td data-label="Spend · budget" class="num${c.cost?.over ? ' hot' : ''}"${budgetNote(c) ? ` title="${esc(budgetNote(c))}"` : ''}>${spendText(c) ? esc(spendText(c)) : '<span class="muted">—</span>'}</td>
+<td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}${spendCell(c)}</td>
 </tr>`;
 }
 
@@ -193,6 +200,7 @@ table{width:100%;border-collapse:collapse;background:var(--card);border:1px soli
 th,td{padding:7px 10px;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#eef1f5}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.spend{display:block;white-space:normal}
 .hot{color:var(--down);font-weight:700}
 .name{display:block}.peer{display:block;font-size:12px;color:var(--muted);overflow-wrap:anywhere}
 .carriers td:first-child{min-width:8.5em}

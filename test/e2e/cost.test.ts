@@ -89,7 +89,7 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
     const p = st.carriers.find((c) => c.name === 'primary');
     assert.deepEqual(p?.cost?.over, { reason: 'hourly budget of 0.1 min used', action: 'skip' });
     assert.match(formatStatus(st), /primary .*hour 0\.1\/0\.1 min, 0\.05 money · day 0\.1 min, 0\.05 money .*hourly budget of 0\.1 min used: skipped/);
-    assert.match(renderStatusPage(st), /data-label="Spend · budget" class="num hot" title="hourly budget of 0.1 min used: skipped">hour 0.1\/0.1 min, 0.05 money/);
+    assert.match(renderStatusPage(st), /<span class="spend hot" title="hourly budget of 0.1 min used: skipped">hour 0.1\/0.1 min, 0.05 money/);
     const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, Date.now()));
     assert.deepEqual(plan.orders[0]?.dials.map((d) => d.carriers[0]?.carrier), ['secondary']);
     assert.deepEqual(plan.skipped.map((s) => [s.carrier, s.reason]), [['primary', 'hourly budget of 0.1 min used']]);
