@@ -1,6 +1,7 @@
 import { resolveSharedKey } from './agi/auth.js';
 import { AgiServer, type AgiServerOptions } from './agi/server.js';
 import { CapacityLedger } from './calls/capacity-ledger.js';
+import { CostLedger } from './calls/cost-ledger.js';
 import { handleCall, type CallResult } from './calls/failover-call.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
@@ -30,6 +31,8 @@ export interface Daemon {
   readonly port: number;
   /** Channels in use and cps per carrier, shared by every call; a reload keeps the counts of carriers that keep their name. */
   readonly capacity: CapacityLedger;
+  /** Spend per carrier in the current clock hour and day; a reload keeps it for carriers that keep their name. */
+  readonly cost: CostLedger;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
@@ -55,6 +58,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const random = deps.random ?? Math.random;
   const { settings, log } = deps;
   const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
+  const cost = new CostLedger(routing.carriers.values(), clock.now());
   const sharedKey = resolveSharedKey(settings.agi);
   const rotation = (route: string): number => {
     const n = rotations.get(route) ?? 0;
@@ -75,6 +79,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         routing,
         health: deps.health,
         capacity,
+        cost,
         sink: deps.sink,
         serverId: settings.serverId,
         clock,
@@ -94,10 +99,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     server,
     port,
     capacity,
+    cost,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
       capacity.configure(r.carriers.values(), clock.now());
+      cost.configure(r.carriers.values(), clock.now());
     },
     retune(next, key) {
       server.retune(serverOptions(next.agi, key));

@@ -23,6 +23,8 @@ import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
 import { buildStatus, CLUSTER_OFF, groupStatus, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
+import { loggedSpend } from './store/spend-query.js';
+import { windowStart } from './routing/cost.js';
 
 /** The attempt log as the service sees it; src/store implements it (a log-only stand-in when none is given). */
 export interface AttemptLog extends RecordSink {
@@ -148,6 +150,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     ami: () => (feed ? feed.stats() : null),
     cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
+    cost: () => daemon?.cost.snapshot(clock.now()) ?? new Map(),
     prefixGroups: () => {
       const inspection = health.inspect();
       return { names: cfg.routing.prefixGroups.map((g) => g.name), notClosed: (c) => new Map((inspection.get(c)?.groups ?? []).map((g) => [g.group, g.breaker])) };
@@ -180,6 +183,18 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     onCall: (r) => m.observeCall(r.route, r),
   });
   const d = daemon;
+  if (settings.db.host !== '') {
+    // a restart must not give a carrier a fresh budget: this dialer's spend of the current hour and day, read once
+    const startedAt = clock.now();
+    loggedSpend(settings.db, settings.serverId, d.routing().carriers.values(), startedAt).then(
+      (rows) => {
+        const now = clock.now();
+        for (const r of rows) if (windowStart(now, r.window) === windowStart(startedAt, r.window)) d.cost.seed(r.carrier, r.window, r.minutes, r.answered, now);
+        if (rows.length > 0) log.info({ spend: rows.map((r) => `${r.carrier} ${r.window} ${Math.round(r.minutes * 100) / 100} min`) }, 'budget spend of the current hour and day read back from the attempt log');
+      },
+      (err: Error) => log.warn({ err: err.message }, 'could not read this hour\'s and day\'s spend from the attempt log: budgets count from 0 since this start'),
+    );
+  }
 
   const status = (): DaemonStatus => {
     const st = attemptLog?.stats();
@@ -196,6 +211,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       events: recentEvents.list(),
       cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
+      cost: d.cost.snapshot(clock.now()),
       groups: groupStatus(health.inspect()),
     });
   };
@@ -242,7 +258,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()));
+        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':

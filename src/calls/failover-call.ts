@@ -15,6 +15,8 @@ import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } fr
 import { readChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
 import { HeldChannels, type CapacityView } from './capacity-ledger.js';
+import type { CostView } from './cost-ledger.js';
+import { demoted } from '../routing/cost.js';
 import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
@@ -26,6 +28,8 @@ export interface CallContext {
   readonly health: HealthView;
   /** Channel and cps caps per carrier, shared by every call of the daemon. */
   readonly capacity: CapacityView;
+  /** Spend per carrier in the current clock hour and day against its budget, shared by every call of the daemon. */
+  readonly cost: CostView;
   readonly sink: RecordSink;
   readonly serverId: string;
   readonly clock: Clock;
@@ -127,22 +131,33 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     random: ctx.random(),
   });
   for (const sk of plan.skipped) rec.skip(sk.carrier, sk.health, sk.reason, t0);
+  // a carrier over a `demote` budget goes behind the ones within theirs, still there when nothing else is left
+  const behind = plan.targets.filter((t) => ctx.cost.over(t.carrier.name, t0)?.action === 'demote');
+  const targets = demoted(plan.targets, (t) => behind.includes(t));
+  if (behind.length > 0) log.info({ demoted: behind.map((t) => `${t.carrier.name}: ${ctx.cost.over(t.carrier.name, t0)?.reason ?? ''}`) }, 'over budget: carriers moved behind the ones within budget');
   if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
 
   // whatever ends the Dials (a return, an exception), no channel of this call stays counted
   const held = new HeldChannels(ctx.capacity);
-  const groups = await dialGroups(channel, req, ctx, route, normalized.number, group, plan.targets, rec, log, t0, held).finally(() => held.releaseAll());
+  const groups = await dialGroups(channel, req, ctx, route, normalized.number, group, targets, rec, log, t0, held).finally(() => held.releaseAll());
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
-  const ending: Ending = groups.ending.status === 'EXHAUSTED' && dials === 0 && groups.capped > 0 ? { status: 'CAPACITY', carrier: '', dialStatus: 'CONGESTION', cause: 34 } : groups.ending;
+  // a used-up budget (action skip) ends the same way: a static Dial would spend what the budget forbids
+  const ending: Ending = groups.ending.status === 'EXHAUSTED' && dials === 0 && groups.capped + groups.overBudget > 0 ? { status: 'CAPACITY', carrier: '', dialStatus: 'CONGESTION', cause: 34 } : groups.ending;
   if ((ending.status === 'EXHAUSTED' || ending.status === 'CAPACITY') && !rec.records.some((r) => r.verdict === 'exhausted')) {
     // every call that found no carrier ends on an 'exhausted' row, so ops can count them without guessing from skips
     const at = now();
     const reason =
-      ending.status === 'CAPACITY' ? 'no carrier could be tried: every carrier left is at its capacity cap (FAILOVER_STATUS=CAPACITY)' : dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try';
+      ending.status === 'CAPACITY'
+        ? groups.overBudget === 0
+          ? 'no carrier could be tried: every carrier left is at its capacity cap (FAILOVER_STATUS=CAPACITY)'
+          : groups.capped === 0
+            ? 'no carrier could be tried: every carrier left has used up its budget (FAILOVER_STATUS=CAPACITY)'
+            : 'no carrier could be tried: every carrier left is at its capacity cap or has used up its budget (FAILOVER_STATUS=CAPACITY)'
+        : dials === 0 ? 'no carrier could be tried: every carrier was skipped' : 'no carrier left to try';
     rec.emit({ verdict: 'exhausted', reason, startedAt: at, endedAt: at });
   }
-  if (ending.status === 'CAPACITY') log.warn({ route: route.name }, 'every carrier left for this call is at its capacity cap: FAILOVER_STATUS=CAPACITY, no Dial placed');
+  if (ending.status === 'CAPACITY') log.warn({ route: route.name, capped: groups.capped, overBudget: groups.overBudget }, 'every carrier left for this call is at its capacity cap or over budget: FAILOVER_STATUS=CAPACITY, no Dial placed');
   const dialStatus = ending.dialStatus || (ending.status === 'ERROR' ? '' : 'CHANUNAVAIL');
   const vars: Record<string, string> = {
     FAILOVER_STATUS: ending.status,
@@ -178,7 +193,7 @@ async function dialGroups(
   log: Logger,
   t0: number,
   held: HeldChannels,
-): Promise<{ ending: Ending; dials: number; capped: number }> {
+): Promise<{ ending: Ending; dials: number; capped: number; overBudget: number }> {
   const now = (): number => ctx.clock.now();
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
@@ -191,6 +206,7 @@ async function dialGroups(
   let armed = false;
   let staleKeys = true;
   let capped = 0;
+  let overBudget = 0;
 
   for (let g = 0; g < groups.length; g++) {
     const usable: PlannedTarget[] = [];
@@ -198,8 +214,13 @@ async function dialGroups(
       const at = now();
       // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
       const full = legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
+      // a used-up budget says nothing about health either; checked at the carrier's turn, as an earlier Dial may have used it up
+      const spent = full === null ? ctx.cost.over(t.carrier.name, at) : null;
       if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
-      else if (full !== null) {
+      else if (spent !== null && spent.action === 'skip') {
+        overBudget++;
+        rec.skip(t.carrier.name, t.health, spent.reason, at);
+      } else if (full !== null) {
         capped++;
         rec.skip(t.carrier.name, t.health, full, at);
       } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
@@ -224,7 +245,7 @@ async function dialGroups(
     }
     if (channel.hungUp || channel.closed) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget };
     }
     try {
       if (!armed) {
@@ -244,11 +265,11 @@ async function dialGroups(
     } catch (err) {
       release(usable, 'AGI error before the Dial');
       log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
-      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped };
+      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped, overBudget };
     }
     if (channel.hungUp) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget };
     }
 
     const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
@@ -269,7 +290,7 @@ async function dialGroups(
         rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       }
       log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
-      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped };
+      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped, overBudget };
     }
     const o = run.outcome;
     causeBefore = o.channelCause;
@@ -281,7 +302,7 @@ async function dialGroups(
       const leg = legs[i] ?? null;
       reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup);
       const answeredHere = judged.verdict.answered && judged.deciding === i;
-      rec.emit(
+      const r = rec.emit(
         dialRecordFields(
           o,
           leg,
@@ -294,15 +315,22 @@ async function dialGroups(
           { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
         ),
       );
+      // the talk time of the answered leg is what the carrier bills
+      if (answeredHere) {
+        for (const x of ctx.cost.charge(t.carrier.name, r.talkMs, run.endedAt)) {
+          const msg = x.level === 'used' ? 'carrier budget used up: it is skipped or demoted for the rest of the window' : 'carrier budget near its limit';
+          log.warn({ carrier: t.carrier.name, window: x.window, unit: x.unit, spent: x.spent, limit: x.limit }, msg);
+        }
+      }
     });
     const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
     const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
     ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
     if (judged.verdict.kind === 'stop') {
-      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped };
+      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped, overBudget };
     }
   }
-  return { ending, dials, capped };
+  return { ending, dials, capped, overBudget };
 }
 
 /** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */

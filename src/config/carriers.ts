@@ -1,6 +1,6 @@
 import { checkDialTemplate, SAFE_DIAL_OPTIONS } from '../routing/dial-string.js';
 import { prefixMatcher, type PrefixGroup, type PrefixMatcher } from '../routing/prefix-group.js';
-import { STRATEGIES, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
+import { STRATEGIES, type BudgetLimit, type CarrierBudget, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
 
 export type RouteEntry = RouteConfig & { readonly script: string };
 
@@ -81,7 +81,17 @@ export const CARRIER_KEYS: readonly string[] = [
   'maxChannels',
   'maxCps',
   'clusterShare',
+  'pricePerMinute',
+  'pricePerCall',
+  'billingIncrement',
+  'budget',
 ];
+/** Every key a carrier's `budget` accepts. */
+export const BUDGET_KEYS: readonly string[] = ['perHour', 'perDay', 'action', 'alertShare'];
+/** Every key of a budget window (`perHour`, `perDay`). */
+export const BUDGET_LIMIT_KEYS: readonly string[] = ['minutes', 'money'];
+/** The defaults of a budget's keys; a budget sets perHour, perDay or both. */
+export const BUDGET_DEFAULTS = { action: 'skip', alertShare: 0.8 } as const;
 /** Every key a route accepts. */
 export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
 
@@ -101,6 +111,9 @@ export const CARRIER_DEFAULTS = {
   maxChannels: 0,
   maxCps: 0,
   clusterShare: 1,
+  pricePerMinute: 0,
+  pricePerCall: 0,
+  billingIncrement: 1,
 } as const;
 
 /** The fixed defaults of route keys; name and carriers are required, script defaults to the name, maxAttempts to the number of carriers, pattern to none. */
@@ -108,6 +121,46 @@ export const ROUTE_DEFAULTS = { strategy: 'failover', stripDigits: 0, prefix: ''
 
 function unknownKeys(p: Problems, o: Obj, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) p.add(`${path}.${k}`, o[k], `unknown key (allowed: ${allowed.join(', ')})`);
+}
+
+function parseLimit(p: Problems, raw: unknown, path: string, priced: boolean): BudgetLimit | null {
+  if (raw === undefined) return null;
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object such as { "minutes": 600 } or { "money": 50 }');
+    return null;
+  }
+  unknownKeys(p, raw, BUDGET_LIMIT_KEYS, path);
+  const one = (key: 'minutes' | 'money'): number | null => {
+    const v = raw[key];
+    if (v === undefined) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1e9) {
+      p.add(`${path}.${key}`, v, key === 'minutes' ? 'must be a number of talk minutes above 0, e.g. 600 or 0.5' : 'must be an amount above 0 in the units of pricePerMinute, e.g. 50');
+      return null;
+    }
+    return v;
+  };
+  const minutes = one('minutes');
+  const money = one('money');
+  if (raw['minutes'] === undefined && raw['money'] === undefined) p.add(path, raw, 'must set minutes, money or both');
+  if (money !== null && !priced) p.add(`${path}.money`, money, 'a money budget needs pricePerMinute or pricePerCall on the carrier: without a price nothing is ever spent');
+  return { minutes, money };
+}
+
+function parseBudget(p: Problems, raw: unknown, path: string, priced: boolean): CarrierBudget | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object such as { "perHour": { "minutes": 600 } }');
+    return null;
+  }
+  unknownKeys(p, raw, BUDGET_KEYS, path);
+  const perHour = parseLimit(p, raw['perHour'], `${path}.perHour`, priced);
+  const perDay = parseLimit(p, raw['perDay'], `${path}.perDay`, priced);
+  if (raw['perHour'] === undefined && raw['perDay'] === undefined) p.add(path, raw, 'must set perHour, perDay or both');
+  const action = str(p, raw, 'action', path, BUDGET_DEFAULTS.action);
+  if (action !== 'skip' && action !== 'demote') p.add(`${path}.action`, action, 'must be skip (the carrier is not dialed for the rest of the window) or demote (it is dialed after the carriers within budget)');
+  const alertShare = num(p, raw, 'alertShare', path, BUDGET_DEFAULTS.alertShare, 0, 1, 'must be a share above 0 and at most 1, e.g. 0.8 for 80 %');
+  if (alertShare === 0) p.add(`${path}.alertShare`, 0, 'must be above 0, e.g. 0.8 for 80 %');
+  return { perHour, perDay, action: action === 'demote' ? 'demote' : 'skip', alertShare };
 }
 
 function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | null {
@@ -141,6 +194,10 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
   if (raw['clusterShare'] === clusterShare && clusterShare > 0 && raw['maxChannels'] === undefined && raw['maxCps'] === undefined) {
     p.add(`${path}.clusterShare`, raw['clusterShare'], 'has nothing to share: set maxChannels or maxCps (the contract) as well');
   }
+  const pricePerMinute = num(p, raw, 'pricePerMinute', path, CARRIER_DEFAULTS.pricePerMinute, 0, 1e6, 'must be a price per minute from 0 upward, in money units (e.g. 0.012)');
+  const pricePerCall = num(p, raw, 'pricePerCall', path, CARRIER_DEFAULTS.pricePerCall, 0, 1e6, 'must be a price per answered call from 0 upward, in money units');
+  const billingIncrement = int(p, raw, 'billingIncrement', path, CARRIER_DEFAULTS.billingIncrement, 1, 3600);
+  const budget = parseBudget(p, raw['budget'], `${path}.budget`, pricePerMinute > 0 || pricePerCall > 0);
   return {
     name,
     dial,
@@ -156,6 +213,10 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     maxChannels,
     maxCps,
     clusterShare,
+    pricePerMinute,
+    pricePerCall,
+    billingIncrement,
+    budget,
   };
 }
 

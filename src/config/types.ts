@@ -37,6 +37,31 @@ export interface CarrierConfig {
    * (1 = all of it): floor(maxChannels × clusterShare) channels and maxCps × clusterShare calls per second.
    */
   readonly clusterShare: number;
+  /** Price per billed minute of talk time, in the currency-free money units of the carrier's rate sheet (0 = not priced). */
+  readonly pricePerMinute: number;
+  /** Price per answered call on top of the minutes (a connection fee; 0 = none). */
+  readonly pricePerCall: number;
+  /** Seconds talk time is billed in, rounded up per call (1 = per second, 60 = per started minute). */
+  readonly billingIncrement: number;
+  /** Spend limits per clock hour and day, or null for none. */
+  readonly budget: CarrierBudget | null;
+}
+
+/** One window's limit: minutes of talk time, money (pricePerMinute/pricePerCall units), or both; null = none. */
+export interface BudgetLimit {
+  readonly minutes: number | null;
+  readonly money: number | null;
+}
+
+export interface CarrierBudget {
+  /** The clock hour of the server's local time (10:00:00-10:59:59). */
+  readonly perHour: BudgetLimit | null;
+  /** The calendar day of the server's local time (00:00-24:00). */
+  readonly perDay: BudgetLimit | null;
+  /** A used-up budget skips the carrier, or demotes it behind the carriers still within theirs. */
+  readonly action: 'skip' | 'demote';
+  /** The share of a budget at which `status` and the alert rule say "near" (0.8 = 80 %). */
+  readonly alertShare: number;
 }
 
 export interface RouteConfig {

@@ -1,5 +1,5 @@
 import type { PlanPreview } from './plan-preview.js';
-import { capacityText, pddText, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, spendText, type DaemonStatus } from './status.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -20,7 +20,7 @@ export function formatTable(rows: string[][]): string {
 
 /** The table `failover-agi status` prints. */
 export function formatStatus(s: DaemonStatus): string {
-  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'WHY']];
+  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'WHY']];
   for (const c of s.carriers) {
     rows.push([
       c.name,
@@ -32,7 +32,8 @@ export function formatStatus(s: DaemonStatus): string {
       String(c.last15m.skipped),
       pddText(c),
       capacityText(c),
-      [c.reason, c.capacity.atCap ?? ''].filter(Boolean).join('; '),
+      spendText(c) || '-',
+      [c.reason, c.capacity.atCap ?? '', budgetNote(c)].filter(Boolean).join('; '),
     ]);
   }
   const ami = s.ami.enabled ? (s.ami.connected ? 'connected' : 'DISCONNECTED') : 'off';

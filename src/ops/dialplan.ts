@@ -115,7 +115,7 @@ function header(opts: DialplanOptions, route: RouteEntry, carriers: readonly Car
     '  FAILOVER_STATUS empty (daemon down: AGISTATUS=FAILURE, or it closed at once) or NOROUTE: no Dial was',
     '    placed -> the static cascade, carriers in config order, on to the next only on CHANUNAVAIL/CONGESTION;',
     '  INVALID -> Hangup(28) (invalid number format), no Dial;',
-    '  CAPACITY (every carrier left is at its maxChannels/maxCps cap; no Dial placed) -> Hangup(${FAILOVER_CAUSE}),',
+    '  CAPACITY (every carrier left is at its maxChannels/maxCps cap or over its budget; no Dial placed) -> Hangup(${FAILOVER_CAUSE}),',
     '    34 congestion with DIALSTATUS=CONGESTION: the static cascade would dial over the contracts, so it never runs;',
     '  anything else (DIALING: the daemon died after a Dial; ERROR; ANSWER BUSY NOANSWER CANCEL CHANUNAVAIL',
     '    CONGESTION EXHAUSTED) -> Hangup(${FAILOVER_CAUSE}), never a second Dial: someone may have been rung.',

@@ -2,7 +2,9 @@ import client from 'prom-client';
 import type { CapacitySnapshot } from '../calls/capacity-ledger.js';
 import type { CallResult } from '../calls/failover-call.js';
 import type { AttemptRecord, RecordSink } from '../calls/records.js';
+import type { CostSnapshot } from '../calls/cost-ledger.js';
 import { capacityReasonKind } from '../routing/capacity.js';
+import { isBudgetReason } from '../routing/cost.js';
 import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
 
 /** Live values read at scrape time, so nothing is counted twice and nothing goes stale. */
@@ -18,6 +20,8 @@ export interface MetricSources {
   cluster?(): { up: boolean; published: Readonly<Record<string, number>>; readErrors: number; writeErrors: number } | null;
   /** Channels in use, caps and Dial legs started per carrier (the daemon's capacity ledger). */
   capacity?(): CapacitySnapshot;
+  /** Spend per carrier in the current clock hour and day, with its budget (the daemon's cost ledger). */
+  cost?(): CostSnapshot;
   /** The configured prefix groups and, per carrier, the groups whose breaker is not closed (prefixGroups). */
   prefixGroups?(): { readonly names: readonly string[]; readonly notClosed: (carrier: string) => ReadonlyMap<string, 'open' | 'half-open'> };
   now(): number;
@@ -30,6 +34,7 @@ export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): stri
   if (r.reason.startsWith('ejected for prefix group')) return 'group_down';
   const cap = capacityReasonKind(r.reason);
   if (cap) return cap;
+  if (isBudgetReason(r.reason)) return 'budget';
   if (r.reason.startsWith('weight 0')) return 'drained';
   if (r.reason.startsWith('all carriers down')) return 'route_refused';
   if (r.reason === 'carrier not configured') return 'not_configured';
@@ -166,6 +171,41 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const [carrier, c] of src.capacity?.() ?? []) this.inc({ carrier }, c.startsTotal);
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_spend`,
+    help: 'Spend per carrier through this daemon in the current clock hour or day (server local time): talk minutes as billed, and money (pricePerMinute/pricePerCall units) for a priced carrier',
+    labelNames: ['carrier', 'window', 'unit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.cost?.() ?? []) {
+        for (const window of ['hour', 'day'] as const) {
+          this.set({ carrier, window, unit: 'minutes' }, c[window].minutes);
+          if (c.priced) this.set({ carrier, window, unit: 'money' }, c[window].money);
+        }
+      }
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_budget`,
+    help: 'A carrier budget per clock hour or day, in minutes or money; absent where none is set',
+    labelNames: ['carrier', 'window', 'unit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.cost?.() ?? []) for (const u of c.budget) this.set({ carrier, window: u.window, unit: u.unit }, u.limit);
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_budget_alert_share`,
+    help: 'The share of its budgets at which a carrier is "near" (budget.alertShare); absent without a budget',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.cost?.() ?? []) if (c.alertShare !== null) this.set({ carrier }, c.alertShare);
     },
   });
   new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });

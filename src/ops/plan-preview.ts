@@ -5,10 +5,14 @@ import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
 import { capacityReasonKind } from '../routing/capacity.js';
+import { demoted, isBudgetReason, type OverBudget } from '../routing/cost.js';
 import { planAttempts, type Plan } from '../routing/plan.js';
 
 /** Why a carrier would be skipped for its capacity cap right now ("at channel cap 30/30"), or null. */
 export type CapacityCheck = (carrier: string) => string | null;
+
+/** The carrier's used-up budget right now (skip or demote), or null. */
+export type BudgetCheck = (carrier: string) => OverBudget | null;
 
 export interface PlannedDial {
   /** The carriers of this Dial (several for `simultaneous`). */
@@ -37,8 +41,10 @@ export interface PlanPreview {
   readonly failedOpen: boolean;
   /** How the order was chosen: round robin's next start, weighted's draw. */
   readonly note: string;
-  /** Every carrier left is at its capacity cap now: the call would end with FAILOVER_STATUS=CAPACITY, no Dial. */
+  /** Every carrier left is at its capacity cap or over a `skip` budget now: the call would end with FAILOVER_STATUS=CAPACITY, no Dial. */
   readonly atCapacity: boolean;
+  /** Carriers over a `demote` budget, moved behind the others, with the budget used up. */
+  readonly demoted: readonly { carrier: string; reason: string }[];
 }
 
 /**
@@ -46,11 +52,12 @@ export interface PlanPreview {
  * its Dial comes, before maxAttempts counts it. Later Dials of a sequential route come later, so a cap can free or
  * fill by then: the preview shows the caps of this moment.
  */
-function withCaps(plan: Plan, blocked: CapacityCheck): Plan {
+function withCaps(plan: Plan, blocked: CapacityCheck, budget: BudgetCheck): Plan {
   const targets: Plan['targets'][number][] = [];
   const skipped = [...plan.skipped];
-  for (const t of plan.targets) {
-    const why = blocked(t.carrier.name);
+  for (const t of demoted(plan.targets, (x) => budget(x.carrier.name)?.action === 'demote')) {
+    const over = budget(t.carrier.name);
+    const why = over?.action === 'skip' ? over.reason : blocked(t.carrier.name);
     if (why === null) targets.push(t);
     else skipped.push({ carrier: t.carrier.name, health: t.health, reason: why });
   }
@@ -80,9 +87,10 @@ export function previewPlan(
   ask: { readonly number: string; readonly route?: string | null; readonly script?: string | null },
   nextRotation: (route: string) => number,
   blocked: CapacityCheck = () => null,
+  budget: BudgetCheck = () => null,
 ): PlanPreview {
   const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
-  const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, prefixGroup: null };
+  const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, prefixGroup: null, demoted: [] };
   const route = ask.route ? (routing.routes.get(ask.route) ?? null) : findRoute(routing, script, ask.number);
   if (!route) return { ...base, route: null, strategy: '', number: null, error: ask.route ? `no route named ${ask.route}` : `NOROUTE: no route for script ${script} and number ${ask.number}` };
   const n = normalizeNumber(ask.number, route);
@@ -99,17 +107,22 @@ export function previewPlan(
     let from = 0;
     orders = drawn.map((c) => {
       // the middle of this carrier's slice of [0, 1): the draw that makes it first
-      const plan = withCaps(planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total }), blocked);
+      const plan = withCaps(planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total }), blocked, budget);
       from += c.weight;
       return { plan, share: c.weight / total };
     });
     note = 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls';
   } else {
-    orders = [{ plan: withCaps(planAttempts({ ...input, rotation, random: 0.5 }), blocked), share: 1 }];
+    orders = [{ plan: withCaps(planAttempts({ ...input, rotation, random: 0.5 }), blocked, budget), share: 1 }];
   }
-  const first = orders[0]?.plan ?? withCaps(planAttempts({ ...input, rotation, random: 0 }), blocked);
-  const atCapacity = first.targets.length === 0 && first.skipped.some((sk) => capacityReasonKind(sk.reason) !== null);
-  if (atCapacity) note = [note, 'every carrier left is at its capacity cap: the call would end with FAILOVER_STATUS=CAPACITY (congestion), no Dial'].filter(Boolean).join('; ');
+  const first = orders[0]?.plan ?? withCaps(planAttempts({ ...input, rotation, random: 0 }), blocked, budget);
+  const atCapacity = first.targets.length === 0 && first.skipped.some((sk) => capacityReasonKind(sk.reason) !== null || isBudgetReason(sk.reason));
+  if (atCapacity) note = [note, 'every carrier left is at its capacity cap or over budget: the call would end with FAILOVER_STATUS=CAPACITY (congestion), no Dial'].filter(Boolean).join('; ');
+  const demotedNow = route.carriers.flatMap((c) => {
+    const over = budget(c);
+    return over?.action === 'demote' ? [{ carrier: c, reason: over.reason }] : [];
+  });
+  if (demotedNow.length > 0) note = [note, `over budget, dialed after the others: ${demotedNow.map((d) => `${d.carrier} (${d.reason})`).join(', ')}`].filter(Boolean).join('; ');
   return {
     ...base,
     route: route.name,
@@ -122,5 +135,6 @@ export function previewPlan(
     failedOpen: first.failedOpen,
     note,
     atCapacity,
+    demoted: demotedNow,
   };
 }

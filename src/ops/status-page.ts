@@ -1,5 +1,5 @@
 import type { CarrierEvent, HealthState } from '../health/types.js';
-import { capacityText, pddText, type CarrierStatus, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
  * `GET /`: the daemon's state as one self-contained HTML page for an ops engineer's laptop or phone. Server-rendered,
@@ -33,7 +33,7 @@ ${dbTile(s)}${clusterTile(s)}
 <section>
 <h2>Carriers <span class="h2note">counts over the last 15 min</span></h2>
 <table class="carriers stack">
-<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">PDD p50/p95 15m</th><th class="num">Channels · cps now</th></tr></thead>
+<thead><tr><th>Carrier</th><th>State</th><th>Since</th><th>Why</th><th class="num">Dials 15m</th><th class="num">ASR 15m</th><th class="num">Failed 15m</th><th class="num">Skipped 15m</th><th class="num">PDD p50/p95 15m</th><th class="num">Channels · cps now (spend)</th></tr></thead>
 <tbody>
 ${s.carriers.map((c) => carrierRow(c, s.now)).join('\n')}
 </tbody>
@@ -67,6 +67,7 @@ function banner(s: DaemonStatus, down: readonly CarrierStatus[]): string {
   if (s.db.configured && !s.db.connected) problems.push('database unreachable: attempts go to the spool');
   if (s.cluster.enabled && !s.cluster.up) problems.push('cluster view lost: this dialer decides carrier health alone');
   for (const c of s.carriers) if (c.capacity.atCap) problems.push(`<b>${esc(c.name)}</b> ${esc(c.capacity.atCap)}: calls go to the next carrier`);
+  for (const c of s.carriers) if (c.cost?.over) problems.push(`<b>${esc(c.name)}</b> ${esc(budgetNote(c))}`);
   if (problems.length === 0) return '<p class="banner ok">No carrier down</p>';
   return `<p class="banner alarm" role="alert">${problems.join('<br>')}</p>`;
 }
@@ -96,6 +97,14 @@ function clusterTile(s: DaemonStatus): string {
   return tile('Cluster', 'ALONE', 'bad', `view lost${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}${c.lastError ? `: ${c.lastError}` : ''}`);
 }
 
+/** Spend against budget under the channels, for a carrier with a budget or a price: a line of its own that wraps, so the table keeps its width. */
+function spendCell(c: CarrierStatus): string {
+  const k = c.cost;
+  if (!k || (k.budget.length === 0 && !k.priced)) return '';
+  const note = budgetNote(c);
+  return `<span class="spend${k.over ? ' hot' : ''}"${note ? ` title="${esc(note)}"` : ''}>${esc(spendText(c))}</span>`;
+}
+
 function carrierRow(c: CarrierStatus, now: number): string {
   const r = c.last15m;
   const asr = r.asr === null ? '—' : `${Math.round(r.asr * 100)} %`;
@@ -110,7 +119,7 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
 <td data-label="Skipped" class="num${r.skipped > 0 ? ' hot' : ''}">${r.skipped}</td>
 <td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}</td>
-<td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}</td>
+<td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}${spendCell(c)}</td>
 </tr>`;
 }
 
@@ -191,6 +200,7 @@ table{width:100%;border-collapse:collapse;background:var(--card);border:1px soli
 th,td{padding:7px 10px;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#eef1f5}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.spend{display:block;white-space:normal}
 .hot{color:var(--down);font-weight:700}
 .name{display:block}.peer{display:block;font-size:12px;color:var(--muted);overflow-wrap:anywhere}
 .carriers td:first-child{min-width:8.5em}

@@ -1,4 +1,5 @@
 import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger.js';
+import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
 import type { CarrierInspection } from '../health/health-map.js';
 import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
@@ -14,6 +15,8 @@ export interface CarrierStatus {
   readonly last15m: CarrierRecentStats;
   /** Channels in use / cap and cps / cap now, and why the next Dial would be skipped (atCap), if it would. */
   readonly capacity: CarrierCapacity;
+  /** Spend in the current clock hour and day against the budget; absent where the daemon counts none. */
+  readonly cost?: CarrierCost;
   /** Prefix groups (prefixGroups) the carrier is ejected or recovering for, while it serves every other number. */
   readonly groups: readonly GroupStatus[];
 }
@@ -66,6 +69,7 @@ export interface StatusInput {
   readonly events?: readonly CarrierEvent[];
   readonly cluster?: ClusterStatus;
   readonly capacity?: CapacitySnapshot;
+  readonly cost?: CostSnapshot;
   /** Per-(carrier, group) ejections, from the health map's inspection. */
   readonly groups?: (carrier: string) => readonly GroupStatus[];
 }
@@ -83,7 +87,7 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [] };
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}) };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
@@ -99,6 +103,39 @@ export function capacityText(c: Pick<CarrierStatus, 'capacity'>): string {
   const ch = k.channelCap === null ? `${k.channelsInUse} ch` : `${k.channelsInUse}/${k.channelCap} ch`;
   const cps = k.cpsCap === null ? `${k.cpsLastSecond} cps` : `${k.cpsLastSecond}/${Math.round(k.cpsCap * 1000) / 1000} cps`;
   return `${ch} · ${cps}`;
+}
+
+function amount(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+/**
+ * `hour 0.5/600 min · day 12/5000 min, 3.1/50 money`: spend in the current clock hour and day, over the budget where
+ * one is set; money only for a priced carrier. Empty when nothing is counted or priced.
+ */
+export function spendText(c: Pick<CarrierStatus, 'cost'>): string {
+  const k = c.cost;
+  if (!k) return '';
+  const limit = (w: 'hour' | 'day', unit: 'minutes' | 'money'): string => {
+    const u = k.budget.find((b) => b.window === w && b.unit === unit);
+    return u ? `/${amount(u.limit)}` : '';
+  };
+  return (['hour', 'day'] as const)
+    .map((w) => {
+      const parts = [`${amount(k[w].minutes)}${limit(w, 'minutes')} min`];
+      if (k.priced) parts.push(`${amount(k[w].money)}${limit(w, 'money')} money`);
+      return `${w} ${parts.join(', ')}`;
+    })
+    .join(' · ');
+}
+
+/** The budget's state in a word for `status`: over (with its action), near, or empty. */
+export function budgetNote(c: Pick<CarrierStatus, 'cost'>): string {
+  const k = c.cost;
+  if (!k) return '';
+  if (k.over) return `${k.over.reason}: ${k.over.action === 'skip' ? 'skipped' : 'demoted'}`;
+  const near = k.budget.find((b) => b.level === 'near');
+  return near ? `${near.window === 'hour' ? 'hourly' : 'daily'} budget ${Math.round(near.share * 100)} % used` : '';
 }
 
 /** One post-dial delay: ms below a second (a capture's 2 ms is not "0.0 s"), tenths of a second above. */

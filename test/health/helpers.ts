@@ -53,6 +53,10 @@ export function carrier(name: string, dial: string, peer: string, extra: Partial
     maxChannels: 0,
     maxCps: 0,
     clusterShare: 1,
+    pricePerMinute: 0,
+    pricePerCall: 0,
+    billingIncrement: 1,
+    budget: null,
     ...extra,
   };
 }

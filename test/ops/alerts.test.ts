@@ -26,6 +26,11 @@ const route = [pos('main', 'gw-a', 1), pos('main', 'gw-b', 2)];
 const ch = (carrier: string, what: 'in_use' | 'cap', values: string): Series => ({ series: `failover_agi_carrier_channel${what === 'in_use' ? 's_in_use' : '_cap'}{instance="d1",carrier="${carrier}"}`, values });
 const skip = (carrier: string, reason: string, values: string): Series => ({ series: `failover_agi_skips_total{instance="d1",carrier="${carrier}",reason="${reason}"}`, values });
 
+const spend = (carrier: string, window: string, unit: string, values: string): Series => ({ series: `failover_agi_carrier_spend{instance="d1",carrier="${carrier}",window="${window}",unit="${unit}"}`, values });
+const budget = (carrier: string, window: string, unit: string, values: string): Series => ({ series: `failover_agi_carrier_budget{instance="d1",carrier="${carrier}",window="${window}",unit="${unit}"}`, values });
+const share = (carrier: string, values: string): Series => ({ series: `failover_agi_carrier_budget_alert_share{instance="d1",carrier="${carrier}"}`, values });
+const budgeted = (hourMinutes: string, alertShare = '0.8x5'): Series[] => [spend('gw-a', 'hour', 'minutes', hourMinutes), spend('gw-a', 'day', 'minutes', hourMinutes), budget('gw-a', 'hour', 'minutes', '600x5'), share('gw-a', alertShare)];
+
 const CASES: Case[] = [
   { name: 'the primary (position 1) down for 2 minutes pages, with its route', alert: 'FailoverAgiPrimaryCarrierDown', series: [...route, h('gw-a', 'down', '0 1x10')], at: '3m', fires: [{ severity: 'page', instance: 'd1', carrier: 'gw-a', state: 'down', route: 'main' }] },
   { name: 'a second carrier down is not the primary', alert: 'FailoverAgiPrimaryCarrierDown', series: [...route, h('gw-b', 'down', '0 1x10')], at: '3m', fires: [] },
@@ -45,6 +50,13 @@ const CASES: Case[] = [
   { name: 'calls skipped at the cps cap every minute for 6 minutes: at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'cps_cap', '0+4x10')], at: '7m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-a' }] },
   { name: 'one burst over the cps cap, then none: not at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'cps_cap', '0 5 5 5 5 5 5 5 5 5')], at: '7m', fires: [] },
   { name: 'skips for other reasons are not at cap', alert: 'FailoverAgiCarrierAtCap', series: [skip('gw-a', 'down', '0+4x10')], at: '7m', fires: [] },
+  { name: 'a budget 85 % used with alertShare 0.8 is near, for its window and unit', alert: 'FailoverAgiCarrierBudgetNear', series: budgeted('510x5'), at: '1m', fires: [{ severity: 'info', instance: 'd1', carrier: 'gw-a', window: 'hour', unit: 'minutes' }] },
+  { name: '70 % used is not near', alert: 'FailoverAgiCarrierBudgetNear', series: budgeted('420x5'), at: '1m', fires: [] },
+  { name: 'the carrier\'s own alertShare: 85 % is not near at 0.9', alert: 'FailoverAgiCarrierBudgetNear', series: budgeted('510x5', '0.9x5'), at: '1m', fires: [] },
+  { name: 'used up is no longer near (the used rule says it)', alert: 'FailoverAgiCarrierBudgetNear', series: budgeted('600x5'), at: '1m', fires: [] },
+  { name: 'a budget used up fires at once, for the window with the budget only', alert: 'FailoverAgiCarrierBudgetUsed', series: budgeted('600x5'), at: '1m', fires: [{ severity: 'warn', instance: 'd1', carrier: 'gw-a', window: 'hour', unit: 'minutes' }] },
+  { name: '599 of 600 minutes is not used up', alert: 'FailoverAgiCarrierBudgetUsed', series: budgeted('599x5'), at: '1m', fires: [] },
+  { name: 'spend without a budget never fires', alert: 'FailoverAgiCarrierBudgetUsed', series: [spend('gw-b', 'hour', 'minutes', '9000x5')], at: '1m', fires: [] },
   { name: 'AMI lost where it is on', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '1x10' }], at: '5m', fires: [{ severity: 'warn', instance: 'd1' }] },
   { name: 'AMI off (ami.enabled false): never "disconnected"', alert: 'FailoverAgiAmiDisconnected', series: [{ series: 'failover_agi_ami_connected{instance="d1"}', values: '0x10' }, { series: 'failover_agi_ami_enabled{instance="d1"}', values: '0x10' }], at: '5m', fires: [] },
   { name: 'the cluster view lost where shared health is on', alert: 'FailoverAgiClusterViewLost', series: [{ series: 'failover_agi_cluster_up{instance="d1"}', values: '1 0x10' }, { series: 'failover_agi_cluster_enabled{instance="d1"}', values: '1x10' }], at: '3m', fires: [{ severity: 'warn', instance: 'd1' }] },

@@ -44,6 +44,7 @@ const COLUMNS: Record<string, readonly string[]> = {
   'lead-history.sql': ['started_at', 'uniqueid', 'attempt', 'carrier', 'verdict', 'dialstatus', 'sip_code', 'sip_reason', 'pdd_ms', 'ring_ms', 'talk_ms', 'reason'],
   'post-dial-delay.sql': ['carrier', 'dials', 'alerted', 'not_alerted', 'p50_pdd_ms', 'p95_pdd_ms', 'max_pdd_ms'],
   'sip-code-mix.sql': ['carrier', 'final_sip', 'sip_reason', 'last_provisional', 'dialstatus', 'n', 'pct_of_carrier'],
+  'spend.sql': ['carrier', 'period', 'starts', 'answered', 'talk_min', 'billed_min', 'money'],
   'time-wasted.sql': ['carrier', 'failed_dials', 'seconds_wasted', 'avg_ms', 'max_ms'],
 };
 

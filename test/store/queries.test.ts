@@ -142,6 +142,17 @@ const EXPECTED: Record<string, { vars?: Record<string, unknown>; rows: Record<st
       { carrier: 'tertiary', failed_dials: 2, seconds_wasted: 0.1, avg_ms: 50, max_ms: 100 },
     ],
   },
+  'spend.sql': {
+    // every carrier priced alike here; per started minute: 1 s, 30 s and 5 s bill a minute each
+    vars: { fa_increment: 60, fa_price_per_minute: 0.02 },
+    rows: [
+      { carrier: 'primary', period: 'day', starts: '2026-11-25', answered: 3, talk_min: 0.6, billed_min: 3, money: 0.06 },
+      { carrier: 'primary', period: 'hour', starts: '2026-11-25 13:00', answered: 1, talk_min: 0.02, billed_min: 1, money: 0.02 },
+      { carrier: 'primary', period: 'hour', starts: '2026-11-25 14:00', answered: 2, talk_min: 0.58, billed_min: 2, money: 0.04 },
+      { carrier: 'secondary', period: 'day', starts: '2026-11-25', answered: 2, talk_min: 1.17, billed_min: 2, money: 0.04 },
+      { carrier: 'secondary', period: 'hour', starts: '2026-11-25 14:00', answered: 2, talk_min: 1.17, billed_min: 2, money: 0.04 },
+    ],
+  },
   'carrier-timeline.sql': {
     rows: [
       { at: day('13:00:00'), server_id: 'dialer1', carrier: 'secondary', from_state: 'unknown', to_state: 'up', source: 'ami', reason: 'resync: PJSIPShowEndpoint Reachable', seconds_in_state: 5400 },
