@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Clock } from '../../src/clock.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,18 @@ const ROUTES = [
   { name: 'dem', script: 'dem', carriers: ['cheap', 'secondary'] },
 ];
 
+/**
+ * The service's clock runs at real speed but reads 20 minutes into the current local hour, so no run crosses an
+ * hour (or a day) boundary and resets the spend it is checking, whenever the suite runs.
+ */
+function midHourClock(): Clock {
+  const d = new Date();
+  const intoHour = d.getMinutes() * 60_000 + d.getSeconds() * 1000 + d.getMilliseconds();
+  const offset = 20 * 60_000 - intoHour;
+  return { now: () => Date.now() + offset };
+}
+const clock = midHourClock();
+
 describe('cost guard through the FastAGI simulator: the whole service', () => {
   let svc: Service;
   let sink: MemorySink;
@@ -58,7 +71,7 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
     };
     writeFileSync(file, JSON.stringify(baseConfig));
     sink = new MemorySink();
-    svc = await startService({ config: loadConfig({ file, env: {} }), configFile: file, log: memoryLog('info').log, attemptLog: () => memoryAttemptLog(sink) });
+    svc = await startService({ config: loadConfig({ file, env: {} }), configFile: file, clock, log: memoryLog('info').log, attemptLog: () => memoryAttemptLog(sink) });
   });
   after(async () => {
     await svc.stop();
@@ -90,7 +103,7 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
     assert.deepEqual(p?.cost?.over, { reason: 'hourly budget of 0.1 min used', action: 'skip' });
     assert.match(formatStatus(st), /primary .*hour 0\.1\/0\.1 min, 0\.05 money · day 0\.1 min, 0\.05 money .*hourly budget of 0\.1 min used: skipped/);
     assert.match(renderStatusPage(st), /<span class="spend hot" title="hourly budget of 0.1 min used: skipped">hour 0.1\/0.1 min, 0.05 money/);
-    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, Date.now()));
+    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, clock.now()));
     assert.deepEqual(plan.orders[0]?.dials.map((d) => d.carriers[0]?.carrier), ['secondary']);
     assert.deepEqual(plan.skipped.map((s) => [s.carrier, s.reason]), [['primary', 'hourly budget of 0.1 min used']]);
     assert.match(formatPlan(plan), /primary\s+unknown\s+skipped: hourly budget of 0\.1 min used/);
@@ -108,7 +121,7 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
         ['', 'exhausted', 'no carrier could be tried: every carrier left has used up its budget (FAILOVER_STATUS=CAPACITY)'],
       ],
     );
-    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM, route: 'only' }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, Date.now()));
+    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM, route: 'only' }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, clock.now()));
     assert.equal(plan.atCapacity, true);
   });
 
@@ -122,7 +135,7 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
     assert.deepEqual(third.dials.map((d) => d.split(',')[0]), ['PJSIP/15552345678@carrier-b', 'IAX2/carrier-c/15552345678'], 'the demoted carrier is still there when nothing else is left');
     assert.equal(third.vars.get('FAILOVER_CARRIER'), 'cheap');
     assert.ok(!since(n).some((r) => r.verdict === 'skipped'), 'demoted, never skipped');
-    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM, route: 'dem' }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, Date.now()));
+    const plan = previewPlan(svc.daemon.routing(), svc.health.snapshot(), { number: NUM, route: 'dem' }, svc.daemon.nextRotation, () => null, (c) => svc.daemon.cost.over(c, clock.now()));
     assert.deepEqual(plan.demoted, [{ carrier: 'cheap', reason: 'daily budget of 0.1 min used' }]);
     assert.match(formatPlan(plan), /over budget, dialed after the others: cheap \(daily budget of 0\.1 min used\)/);
     assert.match(formatStatus(svc.status()), /cheap .*daily budget of 0\.1 min used: demoted/);
@@ -136,6 +149,6 @@ describe('cost guard through the FastAGI simulator: the whole service', () => {
     assert.equal(p?.cost?.over, null, 'the raised budget has room');
     const r = await call({ 'carrier-primary': TALK, 'carrier-b': ANSWER });
     assert.equal(r.vars.get('FAILOVER_CARRIER'), 'primary');
-    assert.equal(svc.daemon.cost.over('primary', Date.now())?.reason, 'hourly budget of 0.2 min used');
+    assert.equal(svc.daemon.cost.over('primary', clock.now())?.reason, 'hourly budget of 0.2 min used');
   });
 });
