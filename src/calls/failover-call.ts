@@ -11,7 +11,8 @@ import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
-import { attemptCause, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
+import { attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
+import { SUSPECT_REASON } from '../health/suspect.js';
 import { readChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
 import { HeldChannels, type CapacityView } from './capacity-ledger.js';
@@ -198,7 +199,8 @@ async function dialGroups(
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
   const ringOverride = secondsArg(req.args[2]);
-  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup);
+  // every usable carrier may hold a suspect's one-call claim (claimSuspect cannot tell): all go back
+  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup, new Set(ts.map((t) => t.carrier.name)));
   let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
   let dials = 0;
   let legsDialed = 0;
@@ -224,6 +226,9 @@ async function dialGroups(
         capped++;
         rec.skip(t.carrier.name, t.health, full, at);
       } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
+      // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
+      // a skip before any Dial to it in this call, so nobody is rung twice
+      else if (t.health !== 'probing' && !ctx.health.claimSuspect(t.carrier.name)) rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between
         held.take(t.carrier.name, at);
@@ -300,7 +305,8 @@ async function dialGroups(
     usable.forEach((t, i) => {
       const v = judged.legs[i] ?? null;
       const leg = legs[i] ?? null;
-      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup);
+      // one leg of several: the Dial's ringing may be another leg's, so only a one-carrier Dial says whether it responded
+      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup, usable.length === 1 ? dialResponse(o, leg) : 'unknown');
       const answeredHere = judged.verdict.answered && judged.deciding === i;
       const r = rec.emit(
         dialRecordFields(

@@ -67,6 +67,7 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   'health.maxEjection': HEALTH,
   'health.recoverySuccesses': HEALTH,
   'health.maxEjectedPercent': HEALTH,
+  'health.suspectAfterNoResponse': HEALTH,
   'db.host': DB,
   'db.port': DB,
   'db.user': DB,

@@ -108,6 +108,11 @@ export const daemonSchema = {
     maxEjection: { doc: 'Longest ejection in ms.', format: 'whole', default: 300000 },
     recoverySuccesses: { doc: 'Good signals needed before a recovering carrier counts as up again.', format: 'whole', default: 2 },
     maxEjectedPercent: { doc: 'Never eject more than this share (percent, 0 to 100) of a route\'s carriers.', format: 'percent', default: 100 },
+    suspectAfterNoResponse: {
+      doc: 'A carrier whose last INVITE got no SIP response at all (progress timeout) is suspect until it answers anything: one call at a time to it, the others go to the next carrier instead of paying the same timeout.',
+      format: 'bool',
+      default: true,
+    },
   },
   db: {
     host: { doc: 'MySQL/MariaDB host; empty = no database, records go to the spool only.', format: String, default: '', env: 'FAILOVER_AGI_DB_HOST' },
@@ -207,6 +212,7 @@ export interface DaemonSettings {
     maxEjection: number;
     recoverySuccesses: number;
     maxEjectedPercent: number;
+    suspectAfterNoResponse: boolean;
   };
   db: { host: string; port: number; user: string; password: string; database: string };
   cluster: { enabled: boolean; pollMs: number; staleAfter: number; trialWait: number };

@@ -7,6 +7,7 @@ import { ejectionAllowed } from './ejection.js';
 import { FREE, holdDeadline, holdReason, onAmiChange, onTimeHold, type HoldDown, type HoldDownSettings } from './hold-down.js';
 import { onPeerFact, sharedFromStep, type PeerFact, type SharedFact } from './peer-facts.js';
 import { factsFromResync, registrationIndex, type ResyncData } from './resync.js';
+import { claimSuspect, onResult, SUSPECT_REASON, type Suspect } from './suspect.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './types.js';
 
 /**
@@ -38,6 +39,8 @@ export interface CoreSettings extends BreakerSettings, HoldDownSettings {
   readonly staleAfter: number;
   /** ms after a peer's ejection ends during which only that peer places the trial call (cluster.trialWait). */
   readonly trialWait: number;
+  /** health.suspectAfterNoResponse: one call at a time to a carrier whose last INVITE got no SIP response. */
+  readonly suspectAfterNoResponse: boolean;
 }
 
 /** An operator's hand on a carrier (issue 5's drain / force-down); `until` null = until enabled again. */
@@ -64,6 +67,8 @@ export interface CarrierEntry {
   readonly groups: ReadonlyMap<string, Breaker>;
   /** The groups of the carrier-wide breaker's failures since its last success ('' = a number in no group). */
   readonly runGroups: readonly string[];
+  /** Its last INVITE got no SIP response and nothing since showed it alive (health.suspectAfterNoResponse). */
+  readonly suspect: Suspect;
 }
 
 export type RouteShape = Pick<RouteConfig, 'name' | 'carriers'>;
@@ -81,6 +86,7 @@ export interface CoreState {
 export type Input =
   | { readonly kind: 'attempt'; readonly signal: AttemptSignal }
   | { readonly kind: 'claim'; readonly carrier: string; readonly group?: string | null }
+  | { readonly kind: 'claim-suspect'; readonly carrier: string }
   | { readonly kind: 'ami-event'; readonly event: AmiMessage }
   | { readonly kind: 'resync'; readonly data: ResyncData }
   | { readonly kind: 'ami-up' }
@@ -117,7 +123,7 @@ function untilText(until: number | null): string {
 
 /** The published state and its reason, from config, operator, Asterisk and breaker (see the table above). */
 export function publish(
-  e: Pick<CarrierEntry, 'enabled' | 'admin' | 'facts' | 'breaker'> & Partial<Pick<CarrierEntry, 'hold'>>,
+  e: Pick<CarrierEntry, 'enabled' | 'admin' | 'facts' | 'breaker'> & Partial<Pick<CarrierEntry, 'hold' | 'suspect'>>,
   s: Pick<CoreSettings, 'recoverySuccesses' | 'holdDownQuiet' | 'holdDownFlaps' | 'holdDownWindow'>,
 ): { state: HealthState; reason: string } {
   if (!e.enabled) return { state: 'disabled', reason: 'disabled in config' };
@@ -134,7 +140,8 @@ export function publish(
     const held = b.peer && b.probeUntil !== null ? ` (no trial here until ${new Date(b.probeUntil).toISOString()})` : '';
     return { state: 'probing', reason: `recovering, ${b.successes} of ${Math.max(1, s.recoverySuccesses)} trial calls through: ${b.reason}${held}` };
   }
-  return { state: levelState(ami.level), reason: ami.reason };
+  // a flag on the state, not a state: the carrier stays in the plan, the call path lets one call at a time dial it
+  return { state: levelState(ami.level), reason: e.suspect ? `${SUSPECT_REASON} (since ${new Date(e.suspect.since).toISOString()}); ${ami.reason}` : ami.reason };
 }
 
 /** The peer dialer behind a breaker state (cluster.enabled), or null for this dialer's own. */
@@ -167,7 +174,7 @@ function probeHold(c: CarrierConfig): number {
 
 function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: number): CarrierEntry {
   const target = targetOf(c);
-  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, hold: FREE, amiDownSince: null, admin: null, groups: new Map<string, Breaker>(), runGroups: [] };
+  const base = { name: c.name, target, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(target, amiNote), breaker: CLOSED, hold: FREE, amiDownSince: null, admin: null, groups: new Map<string, Breaker>(), runGroups: [], suspect: null };
   const p = publish(base, s);
   return { ...base, health: { state: p.state, since: now, reason: p.reason } };
 }
@@ -289,6 +296,8 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
     const b = onTime(e.breaker, now);
     if (b !== e.breaker) d.put({ ...e, breaker: b }, 'breaker');
   }
+  // health.suspectAfterNoResponse turned off by a reload: nobody stays suspect
+  if (!s.suspectAfterNoResponse) for (const e of [...d.carriers.values()]) if (e.suspect !== null) d.put({ ...e, suspect: null }, 'config');
   for (const e of [...d.carriers.values()]) {
     let groups: Map<string, Breaker> | null = null;
     for (const [g, gb] of e.groups) {
@@ -415,10 +424,18 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (groupOpened && breaker.kind === 'closed') breaker = CLOSED;
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
       const run = opening !== null || groupOpened ? [] : runGroups;
-      if (breaker !== e.breaker || groups !== null || run !== e.runGroups) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run }, 'breaker', opening);
+      const suspect = onResult(e.suspect, { carrierFailure: input.signal.carrierFailure, carrierSuccess: input.signal.carrierSuccess, response: input.signal.response ?? 'unknown' }, now, s.suspectAfterNoResponse);
+      if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run, suspect }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);
       return d.done();
+    }
+    case 'claim-suspect': {
+      const e = d.carriers.get(input.carrier);
+      if (!e) return d.done({}, true);
+      const c = claimSuspect(e.suspect, now, e.probeHoldMs, s.suspectAfterNoResponse);
+      if (c.next !== e.suspect) d.put({ ...e, suspect: c.next }, 'breaker');
+      return d.done({}, c.granted);
     }
     case 'claim': {
       const e = d.carriers.get(input.carrier);
@@ -506,7 +523,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
         const groups = keep === undefined ? old.groups : new Map([...old.groups].filter(([g]) => keep.includes(g)));
         const kept: CarrierEntry = sameObject
           ? { ...old, enabled: c.enabled, probeHoldMs: probeHold(c), groups }
-          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED, hold: FREE, amiDownSince: null, groups: new Map(), runGroups: [] };
+          : { ...old, target: t, enabled: c.enabled, probeHoldMs: probeHold(c), facts: firstFacts(t, 'carrier changed: waiting for the next resync'), breaker: CLOSED, hold: FREE, amiDownSince: null, groups: new Map(), runGroups: [], suspect: null };
         d.put(kept, 'config');
         next.set(c.name, d.carriers.get(c.name) as CarrierEntry);
       }

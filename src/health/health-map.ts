@@ -45,6 +45,8 @@ export interface CarrierInspection {
   readonly admin: AdminHold | null;
   /** Prefix groups this carrier is ejected or recovering for (prefixGroups), apart from its own state. */
   readonly groups: readonly GroupInspection[];
+  /** Since when its last INVITE went unanswered (health.suspectAfterNoResponse); null = not suspect. */
+  readonly suspectSince: number | null;
 }
 
 export interface GroupInspection {
@@ -215,6 +217,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       return g;
     },
     claimProbe: (carrier, group) => run({ kind: 'claim', carrier, group: group ?? null }),
+    claimSuspect: (carrier) => run({ kind: 'claim-suspect', carrier }),
     recordAttempt: (signal: AttemptSignal) => void run({ kind: 'attempt', signal }),
     applyAmiEvent: (event) => void run({ kind: 'ami-event', event }),
     applyResync: (data) => void run({ kind: 'resync', data }),
@@ -260,6 +263,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
           groups: [...e.groups]
             .filter(([, b]) => b.kind !== 'closed')
             .map(([group, b]) => ({ group, breaker: b.kind === 'open' ? 'open' : 'half-open', ejectedUntil: b.kind === 'open' ? b.until : null, reason: b.kind === 'closed' ? '' : b.reason })),
+          suspectSince: e.suspect?.since ?? null,
         });
       }
       return out;

@@ -25,6 +25,8 @@ export interface AttemptSignal {
   readonly at: number;
   /** The prefix group the dialed number fell in (prefixGroups); null or absent = none. */
   readonly group?: string | null;
+  /** What the Dial showed of the carrier: none = its INVITE got no SIP response at all; some = any response or ringing. */
+  readonly response?: 'none' | 'some' | 'unknown';
 }
 
 export interface HealthView {
@@ -36,6 +38,8 @@ export interface HealthView {
   snapshotFor(group: string | null): HealthSnapshot;
   /** A half-open (probing) carrier may take one trial call; returns false when another call already holds the trial. */
   claimProbe(carrier: string, group?: string | null): boolean;
+  /** A suspect carrier (its last INVITE got no response) takes one call at a time; false when another call holds it. */
+  claimSuspect(carrier: string): boolean;
   recordAttempt(signal: AttemptSignal): void;
 }
 

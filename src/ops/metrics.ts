@@ -31,6 +31,7 @@ export interface MetricSources {
 export function skipKind(r: Pick<AttemptRecord, 'reason' | 'healthState'>): string {
   if (r.reason.startsWith('maxAttempts')) return 'max_attempts';
   if (r.reason.startsWith('half-open')) return 'probe_taken';
+  if (r.reason.startsWith('suspect:')) return 'suspect';
   if (r.reason.startsWith('ejected for prefix group')) return 'group_down';
   const cap = capacityReasonKind(r.reason);
   if (cap) return cap;

@@ -104,6 +104,20 @@ function noFinalReason(o: AttemptOutcome, leg: LegOutcome | null): string {
 }
 
 /**
+ * What a Dial showed of the carrier, for the suspect rule (health.suspectAfterNoResponse). `none`: CHANUNAVAIL or
+ * CONGESTION with no SIP response at all and no ringing: the INVITE was swallowed (the progress timer or timer B
+ * ended it, no HANGUPCAUSE key: captures pjsip_blackhole, timeout_blackhole). `some`: any SIP response, even a
+ * 100 Trying or a 503, or ringing: the carrier is alive. A call limit (cause 17) or an unreachable carrier (20, 3)
+ * never sent an INVITE, so it says nothing either way.
+ */
+export function dialResponse(o: AttemptOutcome, leg: LegOutcome | null): 'none' | 'some' | 'unknown' {
+  if (o.dialStatus === 'ANSWER' || alerted(o) || (leg !== null && (leg.sipCode !== null || leg.tech !== ''))) return 'some';
+  if (o.dialStatus !== 'CHANUNAVAIL' && o.dialStatus !== 'CONGESTION') return 'unknown';
+  const cause = channelCauseChanged(o) ? o.channelCause : null;
+  return cause === 17 || cause === 20 || cause === 3 ? 'unknown' : 'none';
+}
+
+/**
  * The verdict on one single-carrier attempt, from what that attempt produced and the carrier's policy only:
  * answer, then the caller leaving, then the leg's own SIP response, then DIALSTATUS.
  */

@@ -184,6 +184,7 @@ function watchingHealth(state: HealthSnapshot): HealthView & { claims: string[];
     snapshot: () => state,
     snapshotFor: () => state,
     claimProbe: (c) => (claims.push(c), true),
+    claimSuspect: () => true,
     recordAttempt: (s) => void signals.push(s),
   };
 }

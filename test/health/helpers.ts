@@ -22,6 +22,7 @@ export const HEALTH: DaemonSettings['health'] = {
   maxEjection: 300_000,
   recoverySuccesses: 2,
   maxEjectedPercent: 100,
+  suspectAfterNoResponse: true,
 };
 
 export const AMI: DaemonSettings['ami'] = {

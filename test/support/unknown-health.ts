@@ -13,6 +13,7 @@ export function unknownHealth(carriers: () => Iterable<CarrierConfig>): HealthVi
       return this.snapshot();
     },
     claimProbe: () => true,
+    claimSuspect: () => true,
     recordAttempt: (_s: AttemptSignal) => undefined,
   };
 }

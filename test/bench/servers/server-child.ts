@@ -35,6 +35,7 @@ function benchHealth(base: HealthView): HealthView {
       return this.snapshot();
     },
     claimProbe: () => true,
+    claimSuspect: () => true,
     recordAttempt: () => undefined,
   };
 }
