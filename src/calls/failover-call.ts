@@ -72,6 +72,13 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
   }
 }
 
+/** Asks for a suspect carrier's one-call claim; remembers a claim this call must give back. */
+function claimSuspect(health: HealthView, carrier: string, claimed: Set<string>): 'free' | 'claimed' | 'refused' {
+  const c = health.claimSuspect(carrier);
+  if (c === 'claimed') claimed.add(carrier);
+  return c;
+}
+
 /** The leg of a one-carrier Dial: after HangupCauseClear the keys are this attempt's, normally exactly one. */
 /** Why a probing carrier was skipped: a trial call holds it, here or (cluster.enabled) on the peer dialer named. */
 function trialTaken(health: HealthView, carrier: string, group: string | null): string {
@@ -199,8 +206,9 @@ async function dialGroups(
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
   const ringOverride = secondsArg(req.args[2]);
-  // every usable carrier may hold a suspect's one-call claim (claimSuspect cannot tell): all go back
-  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup, new Set(ts.map((t) => t.carrier.name)));
+  // carriers whose suspect one-call claim this call holds: released with its Dial's result, or when no Dial is placed
+  const claimed = new Set<string>();
+  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup, claimed);
   let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
   let dials = 0;
   let legsDialed = 0;
@@ -228,7 +236,7 @@ async function dialGroups(
       } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
       // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
       // a skip before any Dial to it in this call, so nobody is rung twice
-      else if (t.health !== 'probing' && !ctx.health.claimSuspect(t.carrier.name)) rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
+      else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, claimed) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between
         held.take(t.carrier.name, at);
@@ -287,7 +295,7 @@ async function dialGroups(
     const label = usable.map((t) => t.carrier.name).join('&');
     if (!run.ok) {
       // the Dial may have rung someone: record it and never dial again
-      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt, prefixGroup);
+      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt, prefixGroup, 'unknown', claimed.has(t.carrier.name));
       // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
       const interrupted = run.error instanceof AgiInterruptedError;
       const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
@@ -306,7 +314,7 @@ async function dialGroups(
       const v = judged.legs[i] ?? null;
       const leg = legs[i] ?? null;
       // one leg of several: the Dial's ringing may be another leg's, so only a one-carrier Dial says whether it responded
-      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup, usable.length === 1 ? dialResponse(o, leg) : 'unknown');
+      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup, usable.length === 1 ? dialResponse(o, leg) : 'unknown', claimed.has(t.carrier.name));
       const answeredHere = judged.verdict.answered && judged.deciding === i;
       const r = rec.emit(
         dialRecordFields(

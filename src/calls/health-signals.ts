@@ -14,11 +14,12 @@ export function reportAttempt(
   at: number,
   group: string | null = null,
   response: AttemptSignal['response'] = 'unknown',
+  suspectClaim = false,
 ): void {
-  health.recordAttempt({ carrier, carrierFailure: verdict?.carrierFault ?? false, carrierSuccess: verdict?.carrierProven ?? false, reason: verdict?.reason ?? reason, at, group, response });
+  health.recordAttempt({ carrier, carrierFailure: verdict?.carrierFault ?? false, carrierSuccess: verdict?.carrierProven ?? false, reason: verdict?.reason ?? reason, at, group, response, suspectClaim });
 }
 
 /** Trials claimed for a Dial that was never placed go back, and so do suspect carriers' one-call holds (`suspects`). */
 export function releaseTrials(health: HealthView, targets: readonly PlannedTarget[], reason: string, at: number, group: string | null = null, suspects: ReadonlySet<string> = new Set()): void {
-  for (const t of targets) if (t.health === 'probing' || suspects.has(t.carrier.name)) reportAttempt(health, t.carrier.name, null, reason, at, group);
+  for (const t of targets) if (t.health === 'probing' || suspects.has(t.carrier.name)) reportAttempt(health, t.carrier.name, null, reason, at, group, 'unknown', suspects.has(t.carrier.name));
 }

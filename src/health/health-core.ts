@@ -424,7 +424,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (groupOpened && breaker.kind === 'closed') breaker = CLOSED;
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
       const run = opening !== null || groupOpened ? [] : runGroups;
-      const suspect = onResult(e.suspect, { carrierFailure: input.signal.carrierFailure, carrierSuccess: input.signal.carrierSuccess, response: input.signal.response ?? 'unknown' }, now, s.suspectAfterNoResponse);
+      const suspect = onResult(e.suspect, { carrierFailure: input.signal.carrierFailure, carrierSuccess: input.signal.carrierSuccess, response: input.signal.response ?? 'unknown', claimed: input.signal.suspectClaim === true }, now, s.suspectAfterNoResponse);
       if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run, suspect }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);

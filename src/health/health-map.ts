@@ -217,7 +217,12 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       return g;
     },
     claimProbe: (carrier, group) => run({ kind: 'claim', carrier, group: group ?? null }),
-    claimSuspect: (carrier) => run({ kind: 'claim-suspect', carrier }),
+    claimSuspect(carrier) {
+      const suspect = (state.carriers.get(carrier)?.suspect ?? null) !== null;
+      if (!run({ kind: 'claim-suspect', carrier })) return 'refused';
+      // run() cleared every suspect first if a reload switched the rule off
+      return suspect && s.suspectAfterNoResponse ? 'claimed' : 'free';
+    },
     recordAttempt: (signal: AttemptSignal) => void run({ kind: 'attempt', signal }),
     applyAmiEvent: (event) => void run({ kind: 'ami-event', event }),
     applyResync: (data) => void run({ kind: 'resync', data }),

@@ -23,7 +23,12 @@ export interface SuspectInput {
   readonly carrierFailure: boolean;
   readonly carrierSuccess: boolean;
   readonly response: Response;
+  /** This Dial held the suspect's one-call claim: its result frees it. A Dial placed before the carrier became suspect never does. */
+  readonly claimed: boolean;
 }
+
+/** What claimSuspect told a call: dial it freely, dial it holding the one-call claim, or skip it. */
+export type SuspectClaim = 'free' | 'claimed' | 'refused';
 
 export const SUSPECT_REASON = 'suspect: no response to the last INVITE, one call at a time until it answers';
 
@@ -31,9 +36,10 @@ export const SUSPECT_REASON = 'suspect: no response to the last INVITE, one call
 export function onResult(x: Suspect, r: SuspectInput, now: number, enabled: boolean): Suspect {
   if (!enabled) return null;
   if (r.carrierSuccess || r.response === 'some') return null;
-  if (r.carrierFailure && r.response === 'none') return x !== null && x.heldUntil === null ? x : { since: x?.since ?? now, heldUntil: null };
-  // proves nothing (caller gone, AGI error, a failure before any INVITE): the claim goes back, the suspicion stays
-  return x === null || x.heldUntil === null ? x : { ...x, heldUntil: null };
+  const base = x ?? (r.carrierFailure && r.response === 'none' ? { since: now, heldUntil: null } : null);
+  // the claimant's Dial is over (whatever it proved short of a response): the next call may take the carrier;
+  // a Dial that was already under way when the carrier became suspect leaves the claim to its holder
+  return base !== null && r.claimed && base.heldUntil !== null ? { ...base, heldUntil: null } : base;
 }
 
 /** A call asks to dial the carrier: always yes when not suspect, one at a time when it is. */

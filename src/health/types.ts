@@ -27,6 +27,8 @@ export interface AttemptSignal {
   readonly group?: string | null;
   /** What the Dial showed of the carrier: none = its INVITE got no SIP response at all; some = any response or ringing. */
   readonly response?: 'none' | 'some' | 'unknown';
+  /** This Dial held a suspect carrier's one-call claim (claimSuspect said 'claimed'). */
+  readonly suspectClaim?: boolean;
 }
 
 export interface HealthView {
@@ -39,7 +41,7 @@ export interface HealthView {
   /** A half-open (probing) carrier may take one trial call; returns false when another call already holds the trial. */
   claimProbe(carrier: string, group?: string | null): boolean;
   /** A suspect carrier (its last INVITE got no response) takes one call at a time; false when another call holds it. */
-  claimSuspect(carrier: string): boolean;
+  claimSuspect(carrier: string): 'free' | 'claimed' | 'refused';
   recordAttempt(signal: AttemptSignal): void;
 }
 

@@ -184,7 +184,7 @@ function watchingHealth(state: HealthSnapshot): HealthView & { claims: string[];
     snapshot: () => state,
     snapshotFor: () => state,
     claimProbe: (c) => (claims.push(c), true),
-    claimSuspect: () => true,
+    claimSuspect: () => 'free' as const,
     recordAttempt: (s) => void signals.push(s),
   };
 }

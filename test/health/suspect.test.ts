@@ -10,24 +10,28 @@ const FREE: Suspect = { since: T - 5000, heldUntil: null };
 const HELD: Suspect = { since: T - 5000, heldUntil: T + 60_000 };
 
 type Kind = 'fail' | 'ok' | 'neutral';
-const input = (k: Kind, response: Response) => ({ carrierFailure: k === 'fail', carrierSuccess: k === 'ok', response });
+/** `claimed`: this Dial held the one-call claim. */
+const input = (k: Kind, response: Response, claimed: boolean) => ({ carrierFailure: k === 'fail', carrierSuccess: k === 'ok', response, claimed });
 
 describe('suspect, pure', () => {
-  const cases: [string, Suspect, Kind, Response, boolean, Suspect][] = [
-    ['a swallowed INVITE makes a carrier suspect', null, 'fail', 'none', true, { since: T, heldUntil: null }],
-    ['a second swallowed INVITE keeps the first time and frees the hold', HELD, 'fail', 'none', true, FREE],
-    ['a 503 (a SIP response: alive) clears it', HELD, 'fail', 'some', true, null],
-    ['an answer clears it', FREE, 'ok', 'some', true, null],
-    ['a callee-side final (success) clears it even with no response word', FREE, 'ok', 'unknown', true, null],
-    ['a 100 Trying then silence (response, no verdict) clears it', HELD, 'neutral', 'some', true, null],
-    ['the caller leaving frees the hold, the suspicion stays', HELD, 'neutral', 'unknown', true, FREE],
-    ['a failure before any INVITE (call limit) frees the hold, the suspicion stays', HELD, 'fail', 'unknown', true, FREE],
-    ['a carrier failure with a response never makes it suspect', null, 'fail', 'some', true, null],
-    ['switched off: never suspect', null, 'fail', 'none', false, null],
-    ['switched off: a suspect one is cleared', HELD, 'neutral', 'unknown', false, null],
+  const cases: [string, Suspect, Kind, Response, boolean, boolean, Suspect][] = [
+    ['a swallowed INVITE makes a carrier suspect', null, 'fail', 'none', false, true, { since: T, heldUntil: null }],
+    ['the claimant\'s swallowed INVITE keeps the first time and frees the hold', HELD, 'fail', 'none', true, true, FREE],
+    ['a swallowed INVITE already under way before it became suspect leaves the claim to its holder', HELD, 'fail', 'none', false, true, HELD],
+    ['a 503 (a SIP response: alive) clears it', HELD, 'fail', 'some', true, true, null],
+    ['a 503 to a Dial that held no claim clears it too', HELD, 'fail', 'some', false, true, null],
+    ['an answer clears it', FREE, 'ok', 'some', false, true, null],
+    ['a callee-side final (success) clears it even with no response word', FREE, 'ok', 'unknown', false, true, null],
+    ['a 100 Trying then silence (response, no verdict) clears it', HELD, 'neutral', 'some', true, true, null],
+    ['the claimant\'s caller leaving frees the hold, the suspicion stays', HELD, 'neutral', 'unknown', true, true, FREE],
+    ['the claimant\'s failure before any INVITE (call limit) frees the hold, the suspicion stays', HELD, 'fail', 'unknown', true, true, FREE],
+    ['a carrier failure with a response never makes it suspect', null, 'fail', 'some', false, true, null],
+    ['a failure before any INVITE never makes it suspect', null, 'fail', 'unknown', false, true, null],
+    ['switched off: never suspect', null, 'fail', 'none', false, false, null],
+    ['switched off: a suspect one is cleared', HELD, 'neutral', 'unknown', true, false, null],
   ];
-  for (const [name, from, kind, response, enabled, want] of cases) {
-    test(name, () => assert.deepEqual(onResult(from, input(kind, response), T, enabled), want));
+  for (const [name, from, kind, response, claimed, enabled, want] of cases) {
+    test(name, () => assert.deepEqual(onResult(from, input(kind, response, claimed), T, enabled), want));
   }
 
   const claims: [string, Suspect, boolean, boolean, Suspect][] = [
@@ -69,22 +73,24 @@ describe('suspect in the health map', () => {
   test('one call at a time after a swallowed INVITE; the state stays up and says why', () => {
     const r = mapRig({ health: { consecutiveFailures: 3 } });
     const now = r.clock.now();
-    assert.equal(r.map.claimSuspect('primary'), true, 'not suspect yet');
+    assert.equal(r.map.claimSuspect('primary'), 'free', 'not suspect yet');
     r.map.recordAttempt(swallowed('primary', now));
     const before = r.state('primary');
     assert.match(r.reason('primary') ?? '', /^suspect: no response to the last INVITE/);
-    assert.equal(r.map.claimSuspect('primary'), true, 'the first call takes it');
-    assert.equal(r.map.claimSuspect('primary'), false, 'the second skips it');
-    assert.equal(r.map.claimSuspect('secondary'), true, 'other carriers are not affected');
+    assert.equal(r.map.claimSuspect('primary'), 'claimed', 'the first call takes it');
+    assert.equal(r.map.claimSuspect('primary'), 'refused', 'the second skips it');
+    r.map.recordAttempt(swallowed('primary', now));
+    assert.equal(r.map.claimSuspect('primary'), 'refused', 'a Dial that was under way before does not free the claim');
+    assert.equal(r.map.claimSuspect('secondary'), 'free', 'other carriers are not affected');
     assert.equal(r.state('primary'), before, 'a flag in the reason, not a new state');
     assert.ok(r.reason('primary')?.includes(SUSPECT_REASON));
     assert.notEqual(r.map.inspect().get('primary')?.suspectSince, null);
-    r.map.recordAttempt(neutral('primary', now));
-    assert.equal(r.map.claimSuspect('primary'), true, 'a Dial that proved nothing gives the hold back');
+    r.map.recordAttempt({ ...neutral('primary', now), suspectClaim: true });
+    assert.equal(r.map.claimSuspect('primary'), 'claimed', 'the claimant\'s Dial that proved nothing gives the hold back');
     r.map.recordAttempt({ ...fail('primary', now), response: 'some' });
     assert.doesNotMatch(r.reason('primary') ?? '', /suspect/, 'a 503 is a response: cleared');
-    assert.equal(r.map.claimSuspect('primary'), true);
-    assert.equal(r.map.claimSuspect('primary'), true);
+    assert.equal(r.map.claimSuspect('primary'), 'free');
+    assert.equal(r.map.claimSuspect('primary'), 'free');
     assert.equal(r.map.inspect().get('primary')?.suspectSince, null);
   });
 
@@ -100,14 +106,14 @@ describe('suspect in the health map', () => {
     r.map.recordAttempt(ok('primary', r.clock.now()));
     assert.doesNotMatch(r.reason('primary') ?? '', /suspect/);
     r.map.recordAttempt(swallowed('primary', r.clock.now()));
-    assert.equal(r.map.claimSuspect('primary'), true);
-    assert.equal(r.map.claimSuspect('primary'), false);
+    assert.equal(r.map.claimSuspect('primary'), 'claimed');
+    assert.equal(r.map.claimSuspect('primary'), 'refused');
     r.map.setSettings({ ...HEALTH, suspectAfterNoResponse: false }, 30_000);
     assert.doesNotMatch(r.reason('primary') ?? '', /suspect/);
-    assert.equal(r.map.claimSuspect('primary'), true);
-    assert.equal(r.map.claimSuspect('primary'), true);
+    assert.equal(r.map.claimSuspect('primary'), 'free');
+    assert.equal(r.map.claimSuspect('primary'), 'free');
     r.map.recordAttempt(swallowed('primary', r.clock.now()));
-    assert.equal(r.map.claimSuspect('primary'), true, 'off: a swallowed INVITE changes nothing');
-    assert.equal(r.map.claimSuspect('primary'), true);
+    assert.equal(r.map.claimSuspect('primary'), 'free', 'off: a swallowed INVITE changes nothing');
+    assert.equal(r.map.claimSuspect('primary'), 'free');
   });
 });

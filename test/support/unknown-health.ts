@@ -13,7 +13,7 @@ export function unknownHealth(carriers: () => Iterable<CarrierConfig>): HealthVi
       return this.snapshot();
     },
     claimProbe: () => true,
-    claimSuspect: () => true,
+    claimSuspect: () => 'free' as const,
     recordAttempt: (_s: AttemptSignal) => undefined,
   };
 }

@@ -35,7 +35,7 @@ function benchHealth(base: HealthView): HealthView {
       return this.snapshot();
     },
     claimProbe: () => true,
-    claimSuspect: () => true,
+    claimSuspect: () => 'free' as const,
     recordAttempt: () => undefined,
   };
 }
