@@ -235,7 +235,7 @@ async function dialGroups(
         rec.skip(t.carrier.name, t.health, full, at);
       } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
       // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
-      // a skip before any Dial to it in this call, so nobody is rung twice
+      // skipped before this call Dials it at all, so nobody is rung twice
       else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, claimed) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between

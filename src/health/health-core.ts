@@ -425,6 +425,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       const opening = breaker.kind === 'open' && e.breaker.kind !== 'open' ? breaker.reason : null;
       const run = opening !== null || groupOpened ? [] : runGroups;
       const suspect = onResult(e.suspect, { carrierFailure: input.signal.carrierFailure, carrierSuccess: input.signal.carrierSuccess, response: input.signal.response ?? 'unknown', claimed: input.signal.suspectClaim === true }, now, s.suspectAfterNoResponse);
+      if (e.suspect === null && suspect !== null) d.notes.push({ level: 'warn', msg: 'carrier suspect: no SIP response to its last INVITE, one call at a time until it answers', fields: { carrier: e.name, why: input.signal.reason } });
+      else if (e.suspect !== null && suspect === null && s.suspectAfterNoResponse) d.notes.push({ level: 'info', msg: 'carrier answers again: no longer suspect', fields: { carrier: e.name, why: input.signal.reason } });
       if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run, suspect }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);

@@ -4,7 +4,7 @@
  * breaker is still counting (issue 16). Pure: every function takes the state and the time.
  *
  * not suspect ──(a carrier failure with no SIP response)──▶ suspect
- * suspect ──(a success, or any SIP response, even a 503: it is alive)──▶ not suspect
+ * suspect ──(a success, or a SIP response of whatever kind, even a 503: it is alive)──▶ not suspect
  * suspect: claim() lets one call dial it and holds it until that Dial reports back (or holdMs passes: no timer,
  * the next claim after it simply finds the hold lapsed)
  */
@@ -16,7 +16,7 @@ export type Suspect = {
   readonly heldUntil: number | null;
 } | null;
 
-/** What a Dial showed of the carrier: `none` = the INVITE got no SIP response at all; `some` = any response or ringing. */
+/** What a Dial showed of the carrier: `none` = the INVITE got no SIP response at all; `some` = a response or ringing. */
 export type Response = 'none' | 'some' | 'unknown';
 
 export interface SuspectInput {
@@ -32,7 +32,7 @@ export type SuspectClaim = 'free' | 'claimed' | 'refused';
 
 export const SUSPECT_REASON = 'suspect: no response to the last INVITE, one call at a time until it answers';
 
-/** A Dial's result reaches the carrier (its claim, if any, ends with it). */
+/** A Dial's result reaches the carrier (a claim it held ends with it). */
 export function onResult(x: Suspect, r: SuspectInput, now: number, enabled: boolean): Suspect {
   if (!enabled) return null;
   if (r.carrierSuccess || r.response === 'some') return null;

@@ -25,7 +25,7 @@ export interface AttemptSignal {
   readonly at: number;
   /** The prefix group the dialed number fell in (prefixGroups); null or absent = none. */
   readonly group?: string | null;
-  /** What the Dial showed of the carrier: none = its INVITE got no SIP response at all; some = any response or ringing. */
+  /** What the Dial showed of the carrier: none = its INVITE got no SIP response at all; some = a response or ringing. */
   readonly response?: 'none' | 'some' | 'unknown';
   /** This Dial held a suspect carrier's one-call claim (claimSuspect said 'claimed'). */
   readonly suspectClaim?: boolean;

@@ -106,7 +106,7 @@ function noFinalReason(o: AttemptOutcome, leg: LegOutcome | null): string {
 /**
  * What a Dial showed of the carrier, for the suspect rule (health.suspectAfterNoResponse). `none`: CHANUNAVAIL or
  * CONGESTION with no SIP response at all and no ringing: the INVITE was swallowed (the progress timer or timer B
- * ended it, no HANGUPCAUSE key: captures pjsip_blackhole, timeout_blackhole). `some`: any SIP response, even a
+ * ended it, no HANGUPCAUSE key: captures pjsip_blackhole, timeout_blackhole). `some`: a SIP response of whatever kind, even a
  * 100 Trying or a 503, or ringing: the carrier is alive. A call limit (cause 17) or an unreachable carrier (20, 3)
  * never sent an INVITE, so it says nothing either way.
  */
