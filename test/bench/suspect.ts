@@ -12,7 +12,7 @@ import { startCliDaemon } from '../support/cli-process.js';
 const quick = process.env['BENCH_QUICK'] === '1';
 const RATES = (process.env['BENCH_SUSPECT_RATES'] ?? '0.5,2,10').split(',').map(Number);
 const SECONDS = quick ? 6 : Number(process.env['BENCH_SUSPECT_SECONDS'] ?? 20);
-const PROGRESS_S = 2;
+const PROGRESS_S = Number(process.env['BENCH_SUSPECT_PROGRESS'] ?? 2);
 const HEALTH = { consecutiveFailures: 3, baseEjection: 5000, maxEjection: 20_000, recoverySuccesses: 2 };
 const CARRIERS = [
   { name: 'primary', dial: 'SIP/${number}@carrier-primary', ringTimeout: 30, progressTimeout: PROGRESS_S },
