@@ -26,6 +26,8 @@ export interface CapacityView {
   acquire(carrier: string, now: number): void;
   /** That leg's Dial returned. */
   release(carrier: string): void;
+  /** Dial legs on the carrier that have not returned yet (capped or not). */
+  inUse(carrier: string): number;
 }
 
 interface Entry {
@@ -91,6 +93,10 @@ export class CapacityLedger implements CapacityView {
     if (!e) return;
     e.usage = releaseChannel(e.usage);
     if (!e.configured && e.usage.channels === 0) this.entries.delete(carrier);
+  }
+
+  inUse(carrier: string): number {
+    return this.entries.get(carrier)?.usage.channels ?? 0;
   }
 
   /** Configured carriers only (a dropped carrier still holding channels is counted, not shown). */

@@ -73,8 +73,8 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
 }
 
 /** Asks for a suspect carrier's one-call claim; remembers a claim this call must give back. */
-function claimSuspect(health: HealthView, carrier: string, claimed: Set<string>): 'free' | 'claimed' | 'refused' {
-  const c = health.claimSuspect(carrier);
+function claimSuspect(health: HealthView, carrier: string, inFlight: number, claimed: Set<string>): 'free' | 'claimed' | 'refused' {
+  const c = health.claimSuspect(carrier, inFlight);
   if (c === 'claimed') claimed.add(carrier);
   return c;
 }
@@ -236,7 +236,7 @@ async function dialGroups(
       } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
       // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
       // skipped before this call Dials it at all, so nobody is rung twice
-      else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, claimed) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
+      else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, ctx.capacity.inUse(t.carrier.name), claimed) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
       else {
         // taken in the same tick as the check: no other call can take the last channel in between
         held.take(t.carrier.name, at);

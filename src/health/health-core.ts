@@ -86,7 +86,7 @@ export interface CoreState {
 export type Input =
   | { readonly kind: 'attempt'; readonly signal: AttemptSignal }
   | { readonly kind: 'claim'; readonly carrier: string; readonly group?: string | null }
-  | { readonly kind: 'claim-suspect'; readonly carrier: string }
+  | { readonly kind: 'claim-suspect'; readonly carrier: string; readonly inFlight?: number }
   | { readonly kind: 'ami-event'; readonly event: AmiMessage }
   | { readonly kind: 'resync'; readonly data: ResyncData }
   | { readonly kind: 'ami-up' }
@@ -435,7 +435,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
     case 'claim-suspect': {
       const e = d.carriers.get(input.carrier);
       if (!e) return d.done({}, true);
-      const c = claimSuspect(e.suspect, now, e.probeHoldMs, s.suspectAfterNoResponse);
+      const c = claimSuspect(e.suspect, now, e.probeHoldMs, s.suspectAfterNoResponse, input.inFlight ?? 0);
       if (c.next !== e.suspect) d.put({ ...e, suspect: c.next }, 'breaker');
       return d.done({}, c.granted);
     }

@@ -217,9 +217,9 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
       return g;
     },
     claimProbe: (carrier, group) => run({ kind: 'claim', carrier, group: group ?? null }),
-    claimSuspect(carrier) {
+    claimSuspect(carrier, inFlight = 0) {
       const suspect = (state.carriers.get(carrier)?.suspect ?? null) !== null;
-      if (!run({ kind: 'claim-suspect', carrier })) return 'refused';
+      if (!run({ kind: 'claim-suspect', carrier, inFlight })) return 'refused';
       // run() cleared every suspect first if a reload switched the rule off
       return suspect && s.suspectAfterNoResponse ? 'claimed' : 'free';
     },

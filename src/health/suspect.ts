@@ -43,8 +43,10 @@ export function onResult(x: Suspect, r: SuspectInput, now: number, enabled: bool
 }
 
 /** A call asks to dial the carrier: always yes when not suspect, one at a time when it is. */
-export function claimSuspect(x: Suspect, now: number, holdMs: number, enabled: boolean): { next: Suspect; granted: boolean } {
+export function claimSuspect(x: Suspect, now: number, holdMs: number, enabled: boolean, inFlight = 0): { next: Suspect; granted: boolean } {
   if (!enabled || x === null) return { next: x, granted: true };
   if (x.heldUntil !== null && now < x.heldUntil) return { next: x, granted: false };
+  // Dials placed before it became suspect are still waiting on the same silence: "one at a time" counts them too
+  if (inFlight > 0) return { next: x, granted: false };
   return { next: { ...x, heldUntil: now + holdMs }, granted: true };
 }

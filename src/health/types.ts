@@ -40,8 +40,11 @@ export interface HealthView {
   snapshotFor(group: string | null): HealthSnapshot;
   /** A half-open (probing) carrier may take one trial call; returns false when another call already holds the trial. */
   claimProbe(carrier: string, group?: string | null): boolean;
-  /** A suspect carrier (its last INVITE got no response) takes one call at a time; false when another call holds it. */
-  claimSuspect(carrier: string): 'free' | 'claimed' | 'refused';
+  /**
+   * A suspect carrier (its last INVITE got no response) takes one call at a time: refused while another call holds it
+   * or while `inFlight` Dials to it (placed before it became suspect) are still waiting.
+   */
+  claimSuspect(carrier: string, inFlight?: number): 'free' | 'claimed' | 'refused';
   recordAttempt(signal: AttemptSignal): void;
 }
 

@@ -44,6 +44,11 @@ describe('suspect, pure', () => {
   for (const [name, from, enabled, granted, next] of claims) {
     test(`claim: ${name}`, () => assert.deepEqual(claimSuspect(from, T, 30_000, enabled), { next, granted }));
   }
+  test('claim: Dials placed before it became suspect still wait on the same silence: skipped until they return', () => {
+    assert.deepEqual(claimSuspect(FREE, T, 30_000, true, 2), { next: FREE, granted: false });
+    assert.deepEqual(claimSuspect(FREE, T, 30_000, true, 0), { next: { since: FREE.since, heldUntil: T + 30_000 }, granted: true });
+    assert.deepEqual(claimSuspect(null, T, 30_000, true, 5), { next: null, granted: true }, 'not suspect: in-flight Dials do not matter');
+  });
 });
 
 function outcome(o: Partial<AttemptOutcome>): AttemptOutcome {
@@ -82,6 +87,7 @@ describe('suspect in the health map', () => {
     r.map.recordAttempt(swallowed('primary', now));
     assert.equal(r.map.claimSuspect('primary'), 'refused', 'a Dial that was under way before does not free the claim');
     assert.equal(r.map.claimSuspect('secondary'), 'free', 'other carriers are not affected');
+    assert.equal(r.map.claimSuspect('secondary', 3), 'free', 'a carrier that is not suspect takes calls beside its Dials in flight');
     assert.equal(r.state('primary'), before, 'a flag in the reason, not a new state');
     assert.ok(r.reason('primary')?.includes(SUSPECT_REASON));
     assert.notEqual(r.map.inspect().get('primary')?.suspectSince, null);
