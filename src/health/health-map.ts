@@ -218,10 +218,11 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
     },
     claimProbe: (carrier, group) => run({ kind: 'claim', carrier, group: group ?? null }),
     claimSuspect(carrier, inFlight = 0) {
-      const suspect = (state.carriers.get(carrier)?.suspect ?? null) !== null;
+      // nearly every carrier of every call is not suspect: answer that without a core step (nothing would change)
+      if ((state.carriers.get(carrier)?.suspect ?? null) === null) return 'free';
       if (!run({ kind: 'claim-suspect', carrier, inFlight })) return 'refused';
       // run() cleared every suspect first if a reload switched the rule off
-      return suspect && s.suspectAfterNoResponse ? 'claimed' : 'free';
+      return s.suspectAfterNoResponse ? 'claimed' : 'free';
     },
     recordAttempt: (signal: AttemptSignal) => void run({ kind: 'attempt', signal }),
     applyAmiEvent: (event) => void run({ kind: 'ami-event', event }),
