@@ -7,6 +7,7 @@ import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ValidatedRouting } from './config/carriers.js';
 import type { DaemonSettings } from './config/schema.js';
+import { QualityWindow, qualitySample } from './health/quality-window.js';
 import type { HealthView } from './health/types.js';
 import type { Logger } from './log.js';
 
@@ -33,6 +34,8 @@ export interface Daemon {
   readonly capacity: CapacityLedger;
   /** Spend per carrier in the current clock hour and day; a reload keeps it for carriers that keep their name. */
   readonly cost: CostLedger;
+  /** Every Dial's quality sample per carrier and (carrier, prefix group), the last hour in one-minute buckets. */
+  readonly quality: QualityWindow;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
@@ -59,6 +62,16 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, log } = deps;
   const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
   const cost = new CostLedger(routing.carriers.values(), clock.now());
+  const quality = new QualityWindow();
+  // every record of a call passes here first: the figures of a Dial are there for the very next call
+  const sink: RecordSink = {
+    attempt: (r) => {
+      const q = qualitySample(r);
+      if (q) quality.add(q);
+      deps.sink.attempt(r);
+    },
+    carrierEvent: (e) => deps.sink.carrierEvent(e),
+  };
   const sharedKey = resolveSharedKey(settings.agi);
   const rotation = (route: string): number => {
     const n = rotations.get(route) ?? 0;
@@ -80,7 +93,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         health: deps.health,
         capacity,
         cost,
-        sink: deps.sink,
+        quality,
+        sink,
         serverId: settings.serverId,
         clock,
         log,
@@ -100,11 +114,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     port,
     capacity,
     cost,
+    quality,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
       capacity.configure(r.carriers.values(), clock.now());
       cost.configure(r.carriers.values(), clock.now());
+      quality.retain(new Set(r.carriers.keys()));
     },
     retune(next, key) {
       server.retune(serverOptions(next.agi, key));

@@ -4,6 +4,7 @@ import { AgiInterruptedError } from '../agi/errors.js';
 import type { AgiRequest } from '../agi/request.js';
 import type { Clock } from '../clock.js';
 import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
+import type { QualityWindow } from '../health/quality-window.js';
 import type { HealthView } from '../health/types.js';
 import { maskNumber, type Logger } from '../log.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
@@ -31,6 +32,8 @@ export interface CallContext {
   readonly capacity: CapacityView;
   /** Spend per carrier in the current clock hour and day against its budget, shared by every call of the daemon. */
   readonly cost: CostView;
+  /** Quality samples of every Dial the daemon placed (ASR, post-dial delay, talk time per carrier and group). */
+  readonly quality: QualityWindow;
   readonly sink: RecordSink;
   readonly serverId: string;
   readonly clock: Clock;

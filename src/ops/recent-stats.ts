@@ -1,4 +1,5 @@
 import type { AttemptRecord } from '../calls/records.js';
+import { nearestRank, pddKey } from '../health/quality-window.js';
 
 export interface PostDialDelayStats {
   /** Dials that rang or made progress (had a pddMs) in the window: the count p50/p95 are taken over. */
@@ -16,34 +17,6 @@ export interface CarrierRecentStats {
   /** Answer-seizure ratio over the window: answered / dials; null with no dials. */
   readonly asr: number | null;
   readonly pdd: PostDialDelayStats;
-}
-
-/**
- * A post-dial delay as the key it is counted under: exact to the ms below 1 s, to 100 ms above (the resolution the
- * status page shows), clamped at 5 min. Rounding is monotone, so the nearest-rank percentile of the keys is the
- * rounded percentile of the delays, and a bucket holds at most ~4,000 keys however many Dials it counts.
- */
-export function pddKey(ms: number): number {
-  const v = Math.min(Math.max(0, Math.round(ms)), PDD_CLAMP_MS);
-  return v < 1000 ? v : Math.round(v / 100) * 100;
-}
-const PDD_CLAMP_MS = 300_000;
-
-/**
- * Nearest rank: the smallest value with at least ceil(percent/100 × n) values at or below it, as post-dial-delay.sql
- * takes it. The percent is whole so the rank is integer arithmetic (0.95 × n in floating point can land above a whole n).
- */
-export function nearestRank(counts: ReadonlyMap<number, number>, percent: number): number | null {
-  let n = 0;
-  for (const c of counts.values()) n += c;
-  if (n === 0) return null;
-  const rank = Math.max(1, Math.ceil((percent * n) / 100));
-  let seen = 0;
-  for (const k of [...counts.keys()].sort((a, b) => a - b)) {
-    seen += counts.get(k) ?? 0;
-    if (seen >= rank) return k;
-  }
-  return null;
 }
 
 interface Bucket {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AttemptRecord, AttemptVerdict } from '../../src/calls/records.js';
-import { nearestRank, pddKey, RecentStats } from '../../src/ops/recent-stats.js';
+import { nearestRank, pddKey } from '../../src/health/quality-window.js';
+import { RecentStats } from '../../src/ops/recent-stats.js';
 import { delayText, pddText } from '../../src/ops/status.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
