@@ -104,6 +104,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     onEvent,
     onShared: (f) => shared?.publish(f),
     trialWait: settings.cluster.trialWait,
+    prefixGroups: cfg.routing.prefixGroups.map((g) => g.name),
     logger: log,
   });
   if (settings.cluster.enabled) {

@@ -86,7 +86,10 @@ function claimSuspect(health: HealthView, carrier: string, inFlight: number, cla
 /** Why a probing carrier was skipped: a trial call holds it, here or (cluster.enabled) on the peer dialer named. */
 function trialTaken(health: HealthView, carrier: string, group: string | null): string {
   const h = health.snapshot().get(carrier);
-  if (group !== null && h?.state !== 'probing') return `half-open for prefix group ${group}: another call holds the group's trial`;
+  if (group !== null && h?.state !== 'probing') {
+    const peer = health.snapshotFor(group).get(carrier)?.peer;
+    return `half-open for prefix group ${group}: ${peer ? `peer ${peer} holds` : 'another call holds'} the group's trial`;
+  }
   return h?.peer ? `half-open: peer ${h.peer} holds the trial` : 'half-open: another call holds the trial';
 }
 

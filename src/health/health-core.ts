@@ -5,7 +5,7 @@ import type { AmiMessage } from './ami-message.js';
 import { claim, CLOSED, deadline, endEjection, onSignal, onTime, recovering, type Breaker, type BreakerSettings, type Signal } from './breaker.js';
 import { ejectionAllowed } from './ejection.js';
 import { FREE, holdDeadline, holdReason, onAmiChange, onTimeHold, type HoldDown, type HoldDownSettings } from './hold-down.js';
-import { onPeerFact, sharedFromStep, type PeerFact, type SharedFact } from './peer-facts.js';
+import { factScope, groupFactReason, onPeerFact, sharedFromStep, type PeerFact, type SharedFact } from './peer-facts.js';
 import { factsFromResync, registrationIndex, type ResyncData } from './resync.js';
 import { claimSuspect, onResult, SUSPECT_REASON, type Suspect } from './suspect.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthState } from './types.js';
@@ -81,6 +81,10 @@ export interface CoreState {
   readonly ami: { readonly up: boolean; readonly downSince: number | null; readonly stale: boolean };
   /** Why AMI-derived states are unknown when nothing was ever heard (e.g. `ami.enabled` is false). */
   readonly amiNote: string;
+  /** The prefix groups (prefixGroups) this dialer has: a peer's fact for any other group has nothing to apply to. */
+  readonly groupNames: ReadonlySet<string>;
+  /** Groups peers published facts for that this dialer does not have, already said in the log (once each). */
+  readonly unknownPeerGroups: ReadonlySet<string>;
 }
 
 export type Input =
@@ -179,10 +183,17 @@ function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: numbe
   return { ...base, health: { state: p.state, since: now, reason: p.reason } };
 }
 
-export function initialState(carriers: readonly CarrierConfig[], routes: readonly RouteShape[], s: CoreSettings, now: number, amiNote = NO_FACTS.note ?? ''): CoreState {
+export function initialState(
+  carriers: readonly CarrierConfig[],
+  routes: readonly RouteShape[],
+  s: CoreSettings,
+  now: number,
+  amiNote = NO_FACTS.note ?? '',
+  groups: readonly string[] = [],
+): CoreState {
   const map = new Map<string, CarrierEntry>();
   for (const c of carriers) map.set(c.name, newEntry(c, amiNote, s, now));
-  return { carriers: map, routes: [...routes], registrations: new Map(), ami: { up: false, downSince: null, stale: false }, amiNote };
+  return { carriers: map, routes: [...routes], registrations: new Map(), ami: { up: false, downSince: null, stale: false }, amiNote, groupNames: new Set(groups), unknownPeerGroups: new Set() };
 }
 
 /** A working copy for one step: entries are replaced, never mutated, and every state change becomes an event. */
@@ -368,8 +379,50 @@ export function groupHealth(e: Pick<CarrierEntry, 'health' | 'groups'>, group: s
   if (!gb || gb.kind === 'closed') return e.health;
   const h = e.health;
   if (h.state === 'down' || h.state === 'disabled') return h;
-  if (gb.kind === 'open') return { state: 'down', since: gb.openings[gb.openings.length - 1] ?? now, reason: `ejected for prefix group ${group} until ${new Date(gb.until).toISOString()}: ${gb.reason}` };
-  return { state: 'probing', since: h.since, reason: `recovering for prefix group ${group}, ${gb.successes} trial calls through: ${gb.reason}` };
+  // a peer dialer's group fact (cluster.enabled) names the peer, as its carrier-wide facts do
+  const peer = breakerPeer(gb);
+  const tag = peer ? { peer } : {};
+  if (gb.kind === 'open') {
+    const by = gb.peer ? ` by peer ${gb.peer.server}` : '';
+    return { state: 'down', since: gb.openings[gb.openings.length - 1] ?? now, reason: `ejected for prefix group ${group}${by} until ${new Date(gb.until).toISOString()}: ${gb.reason}`, ...tag };
+  }
+  const held = gb.peer && gb.probeUntil !== null ? ` (no trial here until ${new Date(gb.probeUntil).toISOString()})` : '';
+  return { state: 'probing', since: h.since, reason: `recovering for prefix group ${group}, ${gb.successes} trial calls through: ${gb.reason}${held}`, ...tag };
+}
+
+/** A (carrier, group) breaker's reason for status, naming the peer dialer whose fact ejected it (cluster.enabled). */
+export function groupBreakerReason(b: Breaker): string {
+  if (b.kind === 'closed') return '';
+  return b.kind === 'open' && b.peer ? `ejected by peer ${b.peer.server}: ${b.reason}` : b.reason;
+}
+
+/**
+ * A peer's fact for one prefix group, on this dialer's (carrier, group) breaker. The carrier's own state does not
+ * change, yet the fact is a carrier event (from = to, the group and the peer in the reason): the audit of why
+ * this dialer skips the carrier for the group's numbers.
+ */
+function peerGroupFact(d: Draft, st: CoreState, e: CarrierEntry, group: string, f: PeerFact): StepResult {
+  const gb = e.groups.get(group) ?? CLOSED;
+  const out = onPeerFact(gb, f, d.now, d.s.trialWait);
+  if (out.kind === 'ignored') return d.done();
+  if (out.ejects) {
+    const check = ejectionAllowed(e.name, st.routes, ejectedSet(d.carriers, group), d.s.maxEjectedPercent);
+    if (!check.ok) {
+      d.notes.push({
+        level: 'warn',
+        msg: 'peer dialer ejected a carrier for a prefix group but maxEjectedPercent keeps it in service here',
+        fields: { carrier: e.name, prefixGroup: group, peer: f.server, route: check.route, why: f.reason },
+      });
+      return d.done();
+    }
+  }
+  const groups = new Map(e.groups);
+  groups.set(group, out.next);
+  d.notes.push({ level: 'info', msg: 'peer dialer\'s breaker fact applied', fields: { carrier: e.name, prefixGroup: group, peer: f.server, fact: f.state, remainingMs: f.remainingMs, why: f.reason } });
+  d.put({ ...e, groups }, 'peer');
+  const state = d.carriers.get(e.name)?.health.state ?? e.health.state;
+  d.events.push({ at: d.now, carrier: e.name, from: state, to: state, source: 'peer', reason: groupFactReason(f, group, out.next), group });
+  return d.done({}, true);
 }
 
 /** One signal to the (carrier, group) breaker; maxEjectedPercent counts carriers ejected carrier-wide or for the group. */
@@ -430,6 +483,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run, suspect }, 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);
+      const groupFact = group !== null && groups !== null ? sharedFromStep(e.name, e.groups.get(group) ?? CLOSED, groups.get(group) ?? CLOSED, now, input.signal.reason, group) : null;
+      if (groupFact) d.shared.push(groupFact);
       return d.done();
     }
     case 'claim-suspect': {
@@ -456,6 +511,9 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       } else if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
       const fact = c.granted ? sharedFromStep(e.name, e.breaker, c.next, now, 'trial call') : null;
       if (fact) d.shared.push(fact);
+      // the group's trial too: the cluster places one per group ejection, as per carrier-wide ejection
+      const groupFact = gc !== null && group !== null && gb !== undefined && c.granted ? sharedFromStep(e.name, gb, gc.next, now, 'trial call', group) : null;
+      if (groupFact) d.shared.push(groupFact);
       return d.done({}, c.granted);
     }
     case 'ami-event': {
@@ -493,6 +551,14 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       const f = input.fact;
       const e = d.carriers.get(f.carrier);
       if (!e) return d.done();
+      const scope = factScope(f, st.groupNames);
+      if (scope.kind === 'unknown-group') {
+        // the dialers' prefixGroups differ; every poll may bring such facts, the log says so once per group
+        if (st.unknownPeerGroups.has(scope.group)) return d.done();
+        d.notes.push({ level: 'warn', msg: 'peer dialer shares facts for a prefix group this dialer does not have: ignored', fields: { prefixGroup: scope.group, peer: f.server, carrier: f.carrier } });
+        return d.done({ unknownPeerGroups: new Set([...st.unknownPeerGroups, scope.group]) });
+      }
+      if (scope.kind === 'group') return peerGroupFact(d, st, e, scope.group, f);
       const out = onPeerFact(e.breaker, f, now, s.trialWait);
       if (out.kind === 'ignored') return d.done();
       if (out.ejects) {
@@ -535,7 +601,10 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       d.carriers.clear();
       for (const [k, v] of next) d.carriers.set(k, v);
       d.touch();
-      return d.done({ routes: [...input.routes] });
+      const names = input.groups === undefined ? st.groupNames : new Set(input.groups);
+      // a group configured now, and dropped again later, is worth another warning
+      const unknownPeerGroups = new Set([...st.unknownPeerGroups].filter((g) => !names.has(g)));
+      return d.done({ routes: [...input.routes], groupNames: names, unknownPeerGroups });
     }
   }
 }

@@ -6,7 +6,7 @@ import { deriveAmi, type AmiVerdict } from './ami-facts.js';
 import type { AmiTarget } from './ami-events.js';
 import type { AmiMessage } from './ami-message.js';
 import type { Breaker } from './breaker.js';
-import { breakerPeer, groupHealth, initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
+import { breakerPeer, groupBreakerReason, groupHealth, initialState, nextDeadline, step, type AdminHold, type CoreSettings, type CoreState, type Input, type RouteShape } from './health-core.js';
 import type { PeerFact, SharedFact } from './peer-facts.js';
 import type { ResyncData } from './resync.js';
 import type { AttemptSignal, CarrierEvent, CarrierHealth, HealthSnapshot, HealthState, HealthView } from './types.js';
@@ -28,6 +28,8 @@ export interface HealthMapOptions {
   readonly onShared?: (f: SharedFact) => void;
   /** `cluster.trialWait`: ms after a peer's ejection ends during which only that peer places the trial call. */
   readonly trialWait?: number;
+  /** The configured prefix groups (prefixGroups): a peer's fact for another group is ignored. */
+  readonly prefixGroups?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -54,6 +56,8 @@ export interface GroupInspection {
   readonly breaker: 'open' | 'half-open';
   readonly ejectedUntil: number | null;
   readonly reason: string;
+  /** The peer dialer whose fact ejected it for the group, or holds the group's trial (cluster.enabled). */
+  readonly peer: string | null;
 }
 
 export interface HealthMap extends HealthView {
@@ -103,7 +107,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
   let s = coreSettings(opts.health, opts.staleAfter ?? 30_000, opts.trialWait ?? 0);
-  let state: CoreState = initialState([...opts.carriers], [...opts.routes], s, clock.now(), opts.amiEnabled === false ? 'AMI off (ami.enabled=false)' : undefined);
+  let state: CoreState = initialState([...opts.carriers], [...opts.routes], s, clock.now(), opts.amiEnabled === false ? 'AMI off (ami.enabled=false)' : undefined, opts.prefixGroups);
   let snap: HealthSnapshot | null = null;
   const groupSnaps = new Map<string, HealthSnapshot>();
   let due: number | null = nextDeadline(state, s);
@@ -121,6 +125,8 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
   }
 
   function logEvent(e: CarrierEvent): void {
+    // a peer's group fact leaves the carrier's state as it was; its note already said what changed
+    if (e.group !== undefined) return;
     const fields = { carrier: e.carrier, from: e.from, to: e.to, source: e.source, reason: e.reason };
     if (e.from === e.to) log.warn(fields, `breaker opened while the carrier was already ${e.to}`);
     else if (e.to === 'down') log.warn(fields, 'carrier down');
@@ -268,7 +274,7 @@ export function createHealthMap(opts: HealthMapOptions): HealthMap {
           admin: e.admin,
           groups: [...e.groups]
             .filter(([, b]) => b.kind !== 'closed')
-            .map(([group, b]) => ({ group, breaker: b.kind === 'open' ? 'open' : 'half-open', ejectedUntil: b.kind === 'open' ? b.until : null, reason: b.kind === 'closed' ? '' : b.reason })),
+            .map(([group, b]) => ({ group, breaker: b.kind === 'open' ? 'open' : 'half-open', ejectedUntil: b.kind === 'open' ? b.until : null, reason: groupBreakerReason(b), peer: breakerPeer(b) })),
           suspectSince: e.suspect?.since ?? null,
         });
       }

@@ -20,11 +20,15 @@ export interface PeerFact {
   /** ms since that dialer learned it, by the database's clock. */
   readonly ageMs: number;
   readonly reason: string;
+  /** The prefix group (prefixGroups) whose breaker learned it; absent or '' = the carrier as a whole. */
+  readonly group?: string;
 }
 
 /** What this dialer's breaker learned from its own calls, on this dialer's clock (the store sends durations). */
 export interface SharedFact {
   readonly carrier: string;
+  /** The prefix group whose (carrier, group) breaker learned it; absent = the carrier-wide breaker. */
+  readonly group?: string;
   readonly state: SharedState;
   /** End of the ejection (open) or of the trial hold (trial); `at` for closed. */
   readonly until: number;
@@ -88,12 +92,35 @@ export function onPeerFact(b: Breaker, f: PeerFact, now: number, trialWait: numb
   }
 }
 
-/** The fact a step of this dialer's own breaker gives the cluster, or null (peer-caused steps are never re-shared). */
-export function sharedFromStep(carrier: string, before: Breaker, after: Breaker, now: number, why: string): SharedFact | null {
-  if (after.kind === 'open' && before.kind !== 'open') return { carrier, state: 'open', until: after.until, at: now, reason: after.reason };
-  if (after.kind === 'closed' && before.kind !== 'closed') return { carrier, state: 'closed', until: now, at: now, reason: `back in service: ${why}` };
+/**
+ * The fact a step of this dialer's own breaker gives the cluster, or null (peer-caused steps are never re-shared).
+ * `group`: the step was the (carrier, group) breaker's; '' = the carrier-wide one.
+ */
+export function sharedFromStep(carrier: string, before: Breaker, after: Breaker, now: number, why: string, group = ''): SharedFact | null {
+  const scope = group === '' ? { carrier } : { carrier, group };
+  if (after.kind === 'open' && before.kind !== 'open') return { ...scope, state: 'open', until: after.until, at: now, reason: after.reason };
+  if (after.kind === 'closed' && before.kind !== 'closed') return { ...scope, state: 'closed', until: now, at: now, reason: `back in service: ${why}` };
   if (after.kind === 'half-open' && after.probeUntil !== null && (before.kind !== 'half-open' || before.probeUntil !== after.probeUntil)) {
-    return { carrier, state: 'trial', until: after.probeUntil, at: now, reason: 'trial call placed' };
+    return { ...scope, state: 'trial', until: after.probeUntil, at: now, reason: 'trial call placed' };
   }
   return null;
+}
+
+/**
+ * Which breaker here a peer's fact is about: the carrier's own, a prefix group this dialer has configured, or a
+ * group it does not have (the peers' prefixGroups differ): that fact has nothing here to apply to.
+ */
+export type FactScope = { readonly kind: 'carrier' } | { readonly kind: 'group'; readonly group: string } | { readonly kind: 'unknown-group'; readonly group: string };
+
+export function factScope(f: Pick<PeerFact, 'group'>, configured: ReadonlySet<string>): FactScope {
+  const group = f.group ?? '';
+  if (group === '') return { kind: 'carrier' };
+  return configured.has(group) ? { kind: 'group', group } : { kind: 'unknown-group', group };
+}
+
+/** The carrier event's reason for a peer's group fact applied here (the carrier's own state does not change). */
+export function groupFactReason(f: Pick<PeerFact, 'server' | 'state' | 'reason'>, group: string, next: Breaker): string {
+  if (next.kind === 'open') return `prefix group ${group}: ejected by peer ${f.server} until ${new Date(next.until).toISOString()}: ${f.reason}`;
+  if (next.kind === 'closed') return `prefix group ${group}: back in service by peer ${f.server}: ${f.reason}`;
+  return `prefix group ${group}: ${next.reason}`;
 }

@@ -56,4 +56,6 @@ export interface CarrierEvent {
   /** peer: another dialer's breaker (cluster.enabled), named in the reason. */
   readonly source: 'ami' | 'breaker' | 'admin' | 'config' | 'peer';
   readonly reason: string;
+  /** A peer's fact for this prefix group (cluster.enabled): the carrier's own state did not change (from = to). */
+  readonly group?: string;
 }

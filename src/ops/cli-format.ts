@@ -54,7 +54,7 @@ function groupLines(s: DaemonStatus): string {
 function clusterLine(s: DaemonStatus): string {
   const c = s.cluster;
   if (!c.enabled) return '';
-  const peers = c.peers.length === 0 ? 'no peer has published yet' : `peers ${c.peers.map((p) => `${p.server} (last fact ${ago(s.now - p.seenAt)} ago: ${p.carrier} ${p.state})`).join(', ')}`;
+  const peers = c.peers.length === 0 ? 'no peer has published yet' : `peers ${c.peers.map((p) => `${p.server} (last fact ${ago(s.now - p.seenAt)} ago: ${p.carrier}${p.group ? ` × ${p.group}` : ''} ${p.state})`).join(', ')}`;
   if (c.up) return `\ncluster: sharing health, ${peers}`;
   return `\ncluster: VIEW LOST${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}, deciding alone${c.lastError ? ` (${c.lastError})` : ''}; ${peers}`;
 }

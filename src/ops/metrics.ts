@@ -287,7 +287,8 @@ export function createMetrics(src: MetricSources): Metrics {
       }
     },
     carrierEvent(e: CarrierEvent) {
-      transitions.inc({ carrier: e.carrier, to: e.to, source: e.source });
+      // a peer's group fact is an event for the audit, not a change of the carrier's state
+      if (e.group === undefined) transitions.inc({ carrier: e.carrier, to: e.to, source: e.source });
       if (e.source === 'breaker' && e.to === 'down') breakerOpenings.inc({ carrier: e.carrier });
     },
   };

@@ -52,7 +52,7 @@ export interface ClusterStatus {
   readonly lostSince: number | null;
   readonly lastReadAt: number | null;
   readonly lastError: string;
-  readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: string }[];
+  readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: string; readonly group?: string }[];
 }
 
 export const CLUSTER_OFF: ClusterStatus = { enabled: false, up: false, lostSince: null, lastReadAt: null, lastError: '', peers: [] };

@@ -11,7 +11,7 @@ export interface SharedHealthOptions {
   readonly serverId: string;
   readonly log: Logger;
   readonly clock?: Clock;
-  /** A peer's fact, each version of a carrier's row once; the health map applies it. */
+  /** A peer's fact, each version of a (carrier, prefix group) row once; the health map applies it. */
   readonly onFact: (f: PeerFact) => void;
 }
 
@@ -23,18 +23,19 @@ export interface ClusterStats {
   readonly lastReadAt: number | null;
   readonly lastError: string;
   /** Dialers seen publishing, with when their newest fact arrived here and what it said. */
-  readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: SharedState }[];
+  readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: SharedState; readonly group?: string }[];
   readonly published: Readonly<Record<SharedState, number>>;
   /** Peer facts read (each new version of a row written by another dialer). */
   readonly received: number;
   readonly readErrors: number;
   readonly writeErrors: number;
-  /** Own facts waiting to be written (the latest per carrier only). */
+  /** Own facts waiting to be written (the latest per carrier and prefix group only). */
   readonly pending: number;
 }
 
 interface Row {
   carrier: string;
+  prefix_group: string;
   server_id: string;
   state: SharedState;
   reason: string;
@@ -44,14 +45,14 @@ interface Row {
   age_us: number | string | null;
 }
 
-/** Carriers with a fact waiting: the latest per carrier, so it is bounded by the config; the cap guards a pathological reload loop. */
+/** Facts waiting: the latest per (carrier, group), so it is bounded by the config; the cap guards a pathological reload loop. */
 const MAX_PENDING = 1000;
 const COLUMNS =
-  "carrier, server_id, state, reason, version, DATE_FORMAT(updated_at, '%Y%m%d%H%i%s%f') AS stamp, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), until_at) AS remaining_us, TIMESTAMPDIFF(MICROSECOND, learned_at, UTC_TIMESTAMP(3)) AS age_us";
+  "carrier, prefix_group, server_id, state, reason, version, DATE_FORMAT(updated_at, '%Y%m%d%H%i%s%f') AS stamp, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), until_at) AS remaining_us, TIMESTAMPDIFF(MICROSECOND, learned_at, UTC_TIMESTAMP(3)) AS age_us";
 // an older fact (a write delayed by an outage) never overwrites a newer one; learned_at is assigned last because
 // MySQL and MariaDB evaluate the assignments left to right, each seeing the ones before it
-const UPSERT = `INSERT INTO carrier_shared_health (carrier, server_id, state, until_at, learned_at, reason, version, updated_at)
-  VALUES (?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND, ?, 1, UTC_TIMESTAMP(3))
+const UPSERT = `INSERT INTO carrier_shared_health (carrier, prefix_group, server_id, state, until_at, learned_at, reason, version, updated_at)
+  VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND, ?, 1, UTC_TIMESTAMP(3))
   ON DUPLICATE KEY UPDATE
     version = IF(VALUES(learned_at) >= learned_at, version + 1, version),
     updated_at = IF(VALUES(learned_at) >= learned_at, VALUES(updated_at), updated_at),
@@ -73,6 +74,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timer]).finally(() => clearTimeout(t));
 }
 
+/** One row per (carrier, prefix group); '' is the carrier as a whole. NUL cannot be in either name. */
+function keyOf(carrier: string, group: string | undefined): string {
+  return `${carrier}\u0000${group ?? ''}`;
+}
+
 /**
  * Shared health through the cluster's database: this dialer's breaker facts go to carrier_shared_health, the
  * other dialers' come back every cluster.pollMs. Nothing here is on a call's path: publish() only puts the fact in
@@ -82,10 +88,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class SharedHealth {
   private pool: mysql.Pool | null = null;
   private readonly pending = new Map<string, SharedFact>();
-  /** The version of each carrier's row last seen (own rows included), so each version is applied once; with its
+  /** The version of each (carrier, group) row last seen (own rows included), so each version is applied once; with its
    * write time, so a row deleted and written anew (its version back at 1) still counts as new. */
   private readonly seen = new Map<string, string>();
-  private readonly peers = new Map<string, { seenAt: number; carrier: string; state: SharedState }>();
+  private readonly peers = new Map<string, { seenAt: number; carrier: string; state: SharedState; group?: string }>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
@@ -115,11 +121,12 @@ export class SharedHealth {
     this.schedule(0);
   }
 
-  /** The call path's side: O(1), never waits. A newer fact for the carrier replaces a waiting one. */
+  /** The call path's side: O(1), never waits. A newer fact for the carrier (and group) replaces a waiting one. */
   publish(f: SharedFact): void {
     if (this.closed) return;
-    if (!this.pending.has(f.carrier) && this.pending.size >= MAX_PENDING) return;
-    this.pending.set(f.carrier, f);
+    const key = keyOf(f.carrier, f.group);
+    if (!this.pending.has(key) && this.pending.size >= MAX_PENDING) return;
+    this.pending.set(key, f);
     // peers learn within one of their polls: write now rather than at our next tick
     if (!this.running) this.schedule(0);
   }
@@ -190,16 +197,16 @@ export class SharedHealth {
   }
 
   private async write(pool: mysql.Pool): Promise<void> {
-    for (const [carrier, f] of [...this.pending]) {
+    for (const [key, f] of [...this.pending]) {
       const now = this.clock.now();
       // durations at the moment of sending, so time spent waiting here neither extends nor cuts the window
       const remainingMs = f.until - now;
       if (f.state !== 'closed' && remainingMs <= 0) {
-        this.pending.delete(carrier);
+        this.pending.delete(key);
         continue;
       }
       const ageMs = Math.max(0, now - f.at);
-      const params = [carrier.slice(0, 64), this.o.serverId.slice(0, 64), f.state, Math.round(remainingMs * 1000), Math.round(ageMs * 1000), f.reason.slice(0, 255)];
+      const params = [f.carrier.slice(0, 64), (f.group ?? '').slice(0, 64), this.o.serverId.slice(0, 64), f.state, Math.round(remainingMs * 1000), Math.round(ageMs * 1000), f.reason.slice(0, 255)];
       try {
         await withTimeout(pool.query(UPSERT, params), this.timeoutMs, 'shared health write');
       } catch (err) {
@@ -207,7 +214,7 @@ export class SharedHealth {
         throw err;
       }
       // a newer fact that arrived while this one was written stays for the next round
-      if (this.pending.get(carrier) === f) this.pending.delete(carrier);
+      if (this.pending.get(key) === f) this.pending.delete(key);
       this.counts.published[f.state]++;
     }
   }
@@ -233,12 +240,15 @@ export class SharedHealth {
     this.lastReadAt = received;
     for (const row of rows) {
       const version = `${String(row.version)}@${row.stamp}`;
-      if (this.seen.get(row.carrier) === version) continue;
-      this.seen.set(row.carrier, version);
+      const key = keyOf(row.carrier, row.prefix_group);
+      if (this.seen.get(key) === version) continue;
+      this.seen.set(key, version);
       if (row.server_id === this.o.serverId) continue;
       this.counts.received++;
-      this.peers.set(row.server_id, { seenAt: received, carrier: row.carrier, state: row.state });
+      const group = row.prefix_group === '' ? {} : { group: row.prefix_group };
+      this.peers.set(row.server_id, { seenAt: received, carrier: row.carrier, state: row.state, ...group });
       const fact: PeerFact = {
+        ...group,
         carrier: row.carrier,
         server: row.server_id,
         state: row.state,

@@ -181,3 +181,33 @@ describe('migration 006 (prefix_group) on a database of schema 5 with rows, and 
     ]);
   });
 });
+
+describe('migration 007 (shared health per prefix group) on a database of schema 6 holding shared-health rows', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  test('schema-6 rows become carrier-wide facts (prefix_group empty); a carrier then holds one row per group beside it', async () => {
+    await t.query('CREATE TABLE schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL)');
+    for (const m of loadMigrations().filter((x) => x.version <= 6)) {
+      for (const st of m.statements) await t.query(st);
+      await t.query('INSERT INTO schema_version VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
+    }
+    await t.query(
+      "INSERT INTO carrier_shared_health (carrier, server_id, state, until_at, learned_at, reason, version, updated_at) VALUES ('primary', 'dialer-1', 'open', UTC_TIMESTAMP(3) + INTERVAL 30 SECOND, UTC_TIMESTAMP(3), '3 carrier failures in a row', 4, UTC_TIMESTAMP(3))",
+    );
+    assert.deepEqual(await migrate(t.db, memoryLog().log), { from: 6, to: latest() });
+    assert.deepEqual(await t.query('SELECT carrier, prefix_group, server_id, state, version FROM carrier_shared_health'), [{ carrier: 'primary', prefix_group: '', server_id: 'dialer-1', state: 'open', version: 4 }]);
+    // the old row is still the carrier-wide one: a newer carrier-wide write updates it, a group write sits beside it
+    await t.query("INSERT INTO carrier_shared_health (carrier, prefix_group, server_id, state, until_at, learned_at, reason, updated_at) VALUES ('primary', 'uk-mobile', 'dialer-2', 'open', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), '', UTC_TIMESTAMP(3))");
+    await assert.rejects(
+      t.query("INSERT INTO carrier_shared_health (carrier, server_id, state, until_at, learned_at, reason, updated_at) VALUES ('primary', 'dialer-3', 'closed', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), '', UTC_TIMESTAMP(3))"),
+      /Duplicate entry/,
+      'a write without prefix_group is the carrier-wide row',
+    );
+    const keys = await t.query("SELECT column_name FROM information_schema.key_column_usage WHERE table_schema = ? AND table_name = 'carrier_shared_health' AND constraint_name = 'PRIMARY' ORDER BY ordinal_position", [t.name]);
+    assert.deepEqual(keys.map((k) => Object.values(k)[0]), ['carrier', 'prefix_group']);
+  });
+});

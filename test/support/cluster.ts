@@ -22,7 +22,8 @@ export interface Dialer {
   readonly clock: Clock;
   readonly skewMs: number;
   readonly lines: () => Record<string, unknown>[];
-  call(carriers?: Readonly<Record<string, Behaviour>>): Promise<SimCallResult>;
+  /** One call to `number` (default NUM). */
+  call(carriers?: Readonly<Record<string, Behaviour>>, number?: string): Promise<SimCallResult>;
   state(carrier?: string): string | undefined;
   reason(carrier?: string): string;
   /** The ejection's end on the real clock (this dialer's clock minus its skew), or null. */
@@ -81,7 +82,7 @@ export async function startDialer(o: { id: string; db: DbSettings; skewMs?: numb
     clock,
     skewMs,
     lines,
-    call: (carriers = SWALLOWING) => simulateCall({ port: service.daemon.port, args: [NUM], uniqueid: `${Date.now()}.${seq++}`, carriers }),
+    call: (carriers = SWALLOWING, number = NUM) => simulateCall({ port: service.daemon.port, args: [number], extension: number, uniqueid: `${Date.now()}.${seq++}`, carriers }),
     state: (carrier = 'primary') => service.health.snapshot().get(carrier)?.state,
     reason: (carrier = 'primary') => service.health.snapshot().get(carrier)?.reason ?? '',
     ejectedUntilReal: (carrier = 'primary') => {
