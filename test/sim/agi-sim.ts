@@ -82,6 +82,8 @@ export interface SimCallResult {
   readonly commands: string[];
   /** The data of every EXEC Dial that placed a call, as Asterisk's parse_args() read it. */
   readonly dials: string[];
+  /** When each of `dials` was placed and when its EXEC Dial answered (epoch ms): what was in flight when. */
+  readonly dialSpans: { readonly data: string; readonly startedAt: number; readonly endedAt: number }[];
   /** EXEC Dial received after the caller hung up: app_dial places no call for these (fact 8). */
   readonly deadDials: string[];
   readonly vars: Map<string, string>;
@@ -311,6 +313,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
   const causes = new Map<string, CauseEntry>(Object.entries(opts.initialKeys ?? {}).map(([k, tech]) => [k, { tech, ast: '' }]));
   const commands: string[] = [];
   const dials: string[] = [];
+  const dialSpans: { data: string; startedAt: number; endedAt: number }[] = [];
   const deadDials: string[] = [];
   const sets: [string, string][] = [];
   const warnings: string[] = [];
@@ -366,10 +369,13 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
         return '200 result=-1\n';
       }
       dials.push(data);
+      const span = { data, startedAt: Date.now(), endedAt: 0 };
+      dialSpans.push(span);
       const results = legs.map((leg) => ({ leg, r: playLeg(leg, behaviourFor(leg.carrier)) }));
       const winner = results.find((x) => x.r.answered);
       const delay = winner ? winner.r.talkMs : Math.max(0, ...results.map((x) => x.r.delay));
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      span.endedAt = Date.now();
       for (const { leg, r } of results) {
         // on an answer the other legs are hung up before they answer; only what they already sent stays
         if (r.entry && (!winner || winner.leg === leg || r.delay === 0)) causes.set(leg.channel, { tech: r.entry.tech, ast: r.entry.ast || 'Normal Clearing' });
@@ -475,7 +481,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
     });
     sock.on('close', () => {
       if (closedAfterMs < 0) closedAfterMs = Date.now() - started;
-      void busy.then(() => resolve({ commands, dials, deadDials, vars, sets, warnings, hangupSent, durationMs: Date.now() - started, closedAfterMs }));
+      void busy.then(() => resolve({ commands, dials, dialSpans, deadDials, vars, sets, warnings, hangupSent, durationMs: Date.now() - started, closedAfterMs }));
     });
   });
 }
