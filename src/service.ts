@@ -23,6 +23,7 @@ import { previewPlan } from './ops/plan-preview.js';
 import { runningConfigAnswer } from './ops/running-config.js';
 import { buildStatus, CLUSTER_OFF, groupStatus, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
+import { SharedSpend } from './store/shared-spend.js';
 import { loggedSpend } from './store/spend-query.js';
 import { windowStart } from './routing/cost.js';
 
@@ -143,6 +144,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   }
 
   let daemon: Daemon | null = null;
+  let sharedSpend: SharedSpend | null = null;
   const m = createMetrics({
     activeCalls: () => daemon?.server.activeCalls ?? 0,
     health: () => health.snapshot(),
@@ -152,6 +154,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     cluster: () => sharedRef?.stats() ?? null,
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     cost: () => daemon?.cost.snapshot(clock.now()) ?? new Map(),
+    clusterSpend: () => sharedSpend?.stats() ?? null,
     prefixGroups: () => {
       const inspection = health.inspect();
       return { names: cfg.routing.prefixGroups.map((g) => g.name), notClosed: (c) => new Map((inspection.get(c)?.groups ?? []).map((g) => [g.group, g.breaker])) };
@@ -196,6 +199,21 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       (err: Error) => log.warn({ err: err.message }, 'could not read this hour\'s and day\'s spend from the attempt log: budgets count from 0 since this start'),
     );
   }
+  if (settings.cluster.enabled) {
+    // cluster-wide budgets: own spend stays the ledger's, the peers' comes from carrier_spend on the poll timer
+    sharedSpend = new SharedSpend({
+      db: settings.db,
+      cluster: settings.cluster,
+      serverId: settings.serverId,
+      log,
+      clock,
+      own: (now) => d.cost.own(now),
+      carriers: () => d.cost.budgeted(),
+      onPeers: (peers) => d.cost.setPeers(peers),
+    });
+    sharedSpend.start();
+  }
+  const spendRef = sharedSpend;
 
   const status = (): DaemonStatus => {
     const st = attemptLog?.stats();
@@ -210,7 +228,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       ami: { enabled: settings.ami.enabled, connected: ami?.connected ?? false, lastEventAt: ami?.lastEventAt ?? null },
       db: { configured: settings.db.host !== '', connected: st?.dbConnected ?? false, queued: st?.queued ?? 0, spoolBytes: st?.spoolBytes ?? 0 },
       events: recentEvents.list(),
-      cluster: sharedRef ? { enabled: true, ...sharedRef.stats() } : CLUSTER_OFF,
+      cluster: sharedRef ? { enabled: true, ...sharedRef.stats(), spend: spendRef?.stats() ?? null } : CLUSTER_OFF,
       capacity: d.capacity.snapshot(clock.now()),
       cost: d.cost.snapshot(clock.now()),
       groups: groupStatus(health.inspect()),
@@ -372,6 +390,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       await control?.close();
       await http?.close();
       await feed?.stop();
+      await spendRef?.close();
       await sharedRef?.close();
       health.close();
       await attemptLog?.close();

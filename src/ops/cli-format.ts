@@ -55,8 +55,20 @@ function clusterLine(s: DaemonStatus): string {
   const c = s.cluster;
   if (!c.enabled) return '';
   const peers = c.peers.length === 0 ? 'no peer has published yet' : `peers ${c.peers.map((p) => `${p.server} (last fact ${ago(s.now - p.seenAt)} ago: ${p.carrier}${p.group ? ` × ${p.group}` : ''} ${p.state})`).join(', ')}`;
-  if (c.up) return `\ncluster: sharing health, ${peers}`;
-  return `\ncluster: VIEW LOST${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}, deciding alone${c.lastError ? ` (${c.lastError})` : ''}; ${peers}`;
+  const health = c.up
+    ? `\ncluster: sharing health, ${peers}`
+    : `\ncluster: VIEW LOST${c.lostSince !== null ? ` ${ago(s.now - c.lostSince)} ago` : ''}, deciding alone${c.lastError ? ` (${c.lastError})` : ''}; ${peers}`;
+  return health + spendLine(s);
+}
+
+/** Cluster-wide budgets: whether the peers' spend is current. */
+function spendLine(s: DaemonStatus): string {
+  const k = s.cluster.spend;
+  if (!k) return '';
+  const peers = k.peers.length === 0 ? 'no peer spend this hour or day' : `peers ${k.peers.join(', ')}`;
+  const read = k.lastReadAt === null ? 'never read' : `read ${ago(s.now - k.lastReadAt)} ago`;
+  if (k.up) return `\ncluster budgets: counting the cluster's spend (${read}), ${peers}`;
+  return `\ncluster budgets: SPEND VIEW STALE${k.lostSince !== null ? ` ${ago(s.now - k.lostSince)}` : ''}, counting own spend + the peers' as last ${read}${k.lastError ? ` (${k.lastError})` : ''}`;
 }
 
 export function formatPlan(p: PlanPreview): string {

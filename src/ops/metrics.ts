@@ -18,6 +18,8 @@ export interface MetricSources {
   ami?(): { connected: boolean; lastEventAt: number | null } | null;
   /** Shared health (cluster.enabled); null when it is off. */
   cluster?(): { up: boolean; published: Readonly<Record<string, number>>; readErrors: number; writeErrors: number } | null;
+  /** Cluster-wide budgets (cluster.enabled): whether the peers' spend is read; null when it is off. */
+  clusterSpend?(): { up: boolean; lastReadAt: number | null; readErrors: number; writeErrors: number } | null;
   /** Channels in use, caps and Dial legs started per carrier (the daemon's capacity ledger). */
   capacity?(): CapacitySnapshot;
   /** Spend per carrier in the current clock hour and day, with its budget (the daemon's cost ledger). */
@@ -190,6 +192,21 @@ export function createMetrics(src: MetricSources): Metrics {
     },
   });
   new client.Gauge({
+    name: `${p}carrier_budget_spend`,
+    help: 'What a carrier budget counts in the current clock hour or day: this daemon\'s spend plus, with cluster.enabled, the other dialers\' as last read (carrier_spend); the same as carrier_spend without a cluster',
+    labelNames: ['carrier', 'window', 'unit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, c] of src.cost?.() ?? []) {
+        for (const window of ['hour', 'day'] as const) {
+          this.set({ carrier, window, unit: 'minutes' }, c[window].minutes + (c.peers?.[window].minutes ?? 0));
+          if (c.priced) this.set({ carrier, window, unit: 'money' }, c[window].money + (c.peers?.[window].money ?? 0));
+        }
+      }
+    },
+  });
+  new client.Gauge({
     name: `${p}carrier_budget`,
     help: 'A carrier budget per clock hour or day, in minutes or money; absent where none is set',
     labelNames: ['carrier', 'window', 'unit'],
@@ -266,6 +283,17 @@ export function createMetrics(src: MetricSources): Metrics {
       this.reset();
       this.inc({ op: 'read' }, c?.readErrors ?? 0);
       this.inc({ op: 'write' }, c?.writeErrors ?? 0);
+      const k = src.clusterSpend?.();
+      this.inc({ op: 'spend_read' }, k?.readErrors ?? 0);
+      this.inc({ op: 'spend_write' }, k?.writeErrors ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: `${p}cluster_spend_up`,
+    help: 'Cluster-wide budgets: 1 when the other dialers\' spend (carrier_spend) was read within cluster.staleAfter; 0 = budgets count own spend + the peers\' as last read (always 0 with cluster.enabled false)',
+    registers: [registry],
+    collect() {
+      this.set(src.clusterSpend?.()?.up ? 1 : 0);
     },
   });
   // 1 ms resolution: the default 10 ms sampler reads ~10 ms of "lag" on an idle daemon

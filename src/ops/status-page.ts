@@ -66,6 +66,7 @@ function banner(s: DaemonStatus, down: readonly CarrierStatus[]): string {
   if (s.ami.enabled && !s.ami.connected) problems.push('AMI disconnected: carrier states go unknown');
   if (s.db.configured && !s.db.connected) problems.push('database unreachable: attempts go to the spool');
   if (s.cluster.enabled && !s.cluster.up) problems.push('cluster view lost: this dialer decides carrier health alone');
+  if (s.cluster.spend && !s.cluster.spend.up) problems.push(`cluster spend view stale: budgets count this dialer's spend + the peers' as last read${s.cluster.spend.lastReadAt !== null ? ` ${ago(s.now - s.cluster.spend.lastReadAt)} ago` : ' (never)'}`);
   for (const c of s.carriers) if (c.capacity.atCap) problems.push(`<b>${esc(c.name)}</b> ${esc(c.capacity.atCap)}: calls go to the next carrier`);
   for (const c of s.carriers) if (c.cost?.over) problems.push(`<b>${esc(c.name)}</b> ${esc(budgetNote(c))}`);
   if (problems.length === 0) return '<p class="banner ok">No carrier down</p>';

@@ -53,9 +53,21 @@ export interface ClusterStatus {
   readonly lastReadAt: number | null;
   readonly lastError: string;
   readonly peers: readonly { readonly server: string; readonly seenAt: number; readonly carrier: string; readonly state: string; readonly group?: string }[];
+  /** Cluster-wide budgets: whether the peers' spend (carrier_spend) is read; null without cluster.enabled. */
+  readonly spend?: ClusterSpendStatus | null;
 }
 
-export const CLUSTER_OFF: ClusterStatus = { enabled: false, up: false, lostSince: null, lastReadAt: null, lastError: '', peers: [] };
+export interface ClusterSpendStatus {
+  /** Read within cluster.staleAfter; false = budgets count own spend + the peers' as last read at lastReadAt. */
+  readonly up: boolean;
+  readonly lostSince: number | null;
+  readonly lastReadAt: number | null;
+  readonly lastError: string;
+  /** Dialers with spend in the current windows, as last read. */
+  readonly peers: readonly string[];
+}
+
+export const CLUSTER_OFF: ClusterStatus = { enabled: false, up: false, lostSince: null, lastReadAt: null, lastError: '', peers: [], spend: null };
 
 export interface StatusInput {
   readonly serverId: string;
@@ -111,7 +123,8 @@ function amount(n: number): string {
 
 /**
  * `hour 0.5/600 min · day 12/5000 min, 3.1/50 money`: spend in the current clock hour and day, over the budget where
- * one is set; money only for a priced carrier. Empty when nothing is counted or priced.
+ * one is set; money only for a priced carrier. Empty when nothing is counted or priced. With a cluster each figure
+ * is what the budget counts, then its parts: `hour 2/2 min (own 0.5 + peers 1.5)`.
  */
 export function spendText(c: Pick<CarrierStatus, 'cost'>): string {
   const k = c.cost;
@@ -122,8 +135,14 @@ export function spendText(c: Pick<CarrierStatus, 'cost'>): string {
   };
   return (['hour', 'day'] as const)
     .map((w) => {
-      const parts = [`${amount(k[w].minutes)}${limit(w, 'minutes')} min`];
-      if (k.priced) parts.push(`${amount(k[w].money)}${limit(w, 'money')} money`);
+      const p = k.peers;
+      const figure = (unit: 'minutes' | 'money'): string => {
+        const own = k[w][unit];
+        return p ? `${amount(own + p[w][unit])}${limit(w, unit)}` : `${amount(own)}${limit(w, unit)}`;
+      };
+      const split = (unit: 'minutes' | 'money'): string => (p ? ` (own ${amount(k[w][unit])} + peers ${amount(p[w][unit])})` : '');
+      const parts = [`${figure('minutes')} min${split('minutes')}`];
+      if (k.priced) parts.push(`${figure('money')} money${split('money')}`);
       return `${w} ${parts.join(', ')}`;
     })
     .join(' · ');
