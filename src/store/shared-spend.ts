@@ -42,16 +42,24 @@ interface Row {
   money: number | string;
 }
 
-// a dialer's spend in a window only grows: GREATEST keeps a restart that has not yet read its spend back (or a
-// publish delayed by an outage) from lowering what the peers count
-const UPSERT_HEAD = 'INSERT INTO carrier_spend (period, starts, carrier, server_id, minutes, money, updated_at) VALUES ';
-const UPSERT_TAIL = ' ON DUPLICATE KEY UPDATE minutes = GREATEST(minutes, VALUES(minutes)), money = GREATEST(money, VALUES(money)), updated_at = VALUES(updated_at)';
-// two primary-key ranges (period, starts): a handful of rows per carrier, whatever the attempt log holds
+// A newer window replaces the slot's row of a day before; within a window a dialer's spend only grows, so GREATEST
+// keeps a restart that has not read its spend back yet (or a write delayed by an outage) from lowering what the
+// peers count; an older window never overwrites a newer one. starts is assigned last: MySQL and MariaDB evaluate
+// the assignments left to right, each seeing the ones before it.
+const UPSERT_HEAD = 'INSERT INTO carrier_spend (period, slot, carrier, server_id, starts, minutes, money, updated_at) VALUES ';
+const UPSERT_TAIL = ` ON DUPLICATE KEY UPDATE
+    minutes = IF(VALUES(starts) > starts, VALUES(minutes), IF(VALUES(starts) = starts, GREATEST(minutes, VALUES(minutes)), minutes)),
+    money = IF(VALUES(starts) > starts, VALUES(money), IF(VALUES(starts) = starts, GREATEST(money, VALUES(money)), money)),
+    updated_at = IF(VALUES(starts) >= starts, VALUES(updated_at), updated_at),
+    starts = GREATEST(starts, VALUES(starts))`;
+// two primary-key ranges (period, slot): dialers x carriers rows, whatever the attempt log holds
 const READ = `SELECT period, starts, carrier, server_id, minutes, money FROM carrier_spend
-  WHERE ((period = 'hour' AND starts = ?) OR (period = 'day' AND starts = ?)) AND server_id <> ?`;
-/** Rows of windows older than this are deleted (spend.sql reads the attempt log, not this table). */
-const KEEP_MS = 2 * 24 * 3600_000;
-const CLEANUP_EVERY_MS = 3600_000;
+  WHERE ((period = 'hour' AND slot = ? AND starts = ?) OR (period = 'day' AND slot = 0 AND starts = ?)) AND server_id <> ?`;
+
+/** The row a window lives in: its local hour of the day, or 0 for a day. */
+function slotOf(w: BudgetWindow, start: number): number {
+  return w === 'hour' ? new Date(start).getHours() : 0;
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -79,7 +87,6 @@ export class SharedSpend {
   private readonly startedAt: number;
   private lastError = '';
   private lostLogged = false;
-  private lastCleanup = 0;
   private peers: string[] = [];
   private readErrors = 0;
   private writeErrors = 0;
@@ -137,7 +144,6 @@ export class SharedSpend {
     try {
       await this.write(pool);
       await this.read(pool);
-      await this.cleanup(pool);
       if (this.lostLogged) this.o.log.info({ peers: this.peers }, 'cluster spend view back: budgets count the other dialers\' spend again');
       this.lastError = '';
       this.lostLogged = false;
@@ -161,13 +167,13 @@ export class SharedSpend {
         const key = `${w}|${ws.start}|${carrier}`;
         const value = `${ws.minutes}|${ws.money}`;
         if (this.written.get(key) === value) continue;
-        rows.push({ key, value, params: [w, new Date(ws.start), carrier.slice(0, 255), this.o.serverId.slice(0, 64), ws.minutes, ws.money] });
+        rows.push({ key, value, params: [w, slotOf(w, ws.start), carrier.slice(0, 255), this.o.serverId.slice(0, 64), new Date(ws.start), ws.minutes, ws.money] });
       }
     }
     // what was written for ended windows is forgotten: the map holds two windows per carrier at most
     for (const k of [...this.written.keys()]) if (![...live].some((l) => k.startsWith(l))) this.written.delete(k);
     if (rows.length === 0) return;
-    const sql = UPSERT_HEAD + rows.map(() => '(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ') + UPSERT_TAIL;
+    const sql = UPSERT_HEAD + rows.map(() => '(?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))').join(', ') + UPSERT_TAIL;
     try {
       await withTimeout(pool.query(sql, rows.flatMap((r) => r.params)), this.timeoutMs, 'cluster spend write');
     } catch (err) {
@@ -182,7 +188,8 @@ export class SharedSpend {
     const now = this.clock.now();
     let rows: Row[];
     try {
-      const [r] = await withTimeout(pool.query(READ, [new Date(windowStart(now, 'hour')), new Date(windowStart(now, 'day')), this.o.serverId.slice(0, 64)]), this.timeoutMs, 'cluster spend read');
+      const hour = windowStart(now, 'hour');
+      const [r] = await withTimeout(pool.query(READ, [slotOf('hour', hour), new Date(hour), new Date(windowStart(now, 'day')), this.o.serverId.slice(0, 64)]), this.timeoutMs, 'cluster spend read');
       rows = r as Row[];
     } catch (err) {
       this.readErrors++;
@@ -192,12 +199,5 @@ export class SharedSpend {
     this.o.onPeers(peerTotals(spends, this.o.carriers(), this.o.serverId, now));
     this.peers = [...new Set(spends.map((s) => s.server))].sort();
     this.lastReadAt = this.clock.now();
-  }
-
-  private async cleanup(pool: mysql.Pool): Promise<void> {
-    const now = this.clock.now();
-    if (now - this.lastCleanup < CLEANUP_EVERY_MS) return;
-    this.lastCleanup = now;
-    await withTimeout(pool.query('DELETE FROM carrier_spend WHERE starts < ?', [new Date(now - KEEP_MS)]), this.timeoutMs, 'cluster spend cleanup');
   }
 }
