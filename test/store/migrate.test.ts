@@ -31,7 +31,7 @@ describe('migrations', () => {
     const first = await migrate(t.db, log);
     assert.deepEqual(first, { from: 0, to: latest() });
     const tables = (await t.query<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [t.name])).map((r) => r.t);
-    assert.deepEqual(tables, ['carrier_attempt', 'carrier_dial', 'carrier_event', 'carrier_shared_health', 'schema_version']);
+    assert.deepEqual(tables, ['carrier_attempt', 'carrier_dial', 'carrier_event', 'carrier_shared_health', 'carrier_spend', 'schema_version']);
     const engines = await t.query<{ e: string }>("SELECT DISTINCT engine AS e FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'", [t.name]);
     assert.deepEqual(engines.map((r) => r.e), ['InnoDB']);
     const again = await migrate(t.db, log);
