@@ -209,7 +209,12 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       clock,
       own: (now) => d.cost.own(now),
       carriers: () => d.cost.budgeted(),
-      onPeers: (peers) => d.cost.setPeers(peers),
+      onPeers: (peers) => {
+        for (const { carrier, crossing: x } of d.cost.setPeers(peers, clock.now())) {
+          const msg = x.level === 'used' ? 'carrier budget used up cluster-wide: it is skipped or demoted for the rest of the window' : 'carrier budget near its limit cluster-wide';
+          log.warn({ carrier, window: x.window, unit: x.unit, spent: x.spent, byPeers: x.peers, limit: x.limit }, msg);
+        }
+      },
     });
     sharedSpend.start();
   }

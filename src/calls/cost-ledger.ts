@@ -86,12 +86,24 @@ export class CostLedger implements CostView {
   /**
    * The peers' spend from a successful read, per carrier (src/routing/cost.ts peerTotals). Replaces what was known
    * of every carrier the read covers; the others keep their last figures (a peersAt() rollover still ends them).
+   * Returns the limits the peers' new spend pushed to near or used, as a charge does.
    */
-  setPeers(peers: ReadonlyMap<string, CarrierSpend>): void {
+  setPeers(peers: ReadonlyMap<string, CarrierSpend>, now: number): { readonly carrier: string; readonly crossing: BudgetCrossing }[] {
+    const out: { carrier: string; crossing: BudgetCrossing }[] = [];
     for (const [name, spend] of peers) {
       const e = this.entries.get(name);
-      if (e) e.peers = spend;
+      if (!e) continue;
+      const before = budgetUses(e.spend, e.config.budget, now, e.peers);
+      e.peers = spend;
+      const share = e.config.budget?.alertShare ?? 1;
+      budgetUses(e.spend, e.config.budget, now, spend).forEach((u, i) => {
+        const was = before[i];
+        const from = was ? levelOf(was, share) : 'ok';
+        const to = levelOf(u, share);
+        if (to !== 'ok' && to !== from) out.push({ carrier: name, crossing: { ...u, level: to } });
+      });
     }
+    return out;
   }
 
   /** Carriers with a budget: the only spend the peers need to know. */

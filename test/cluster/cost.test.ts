@@ -69,6 +69,7 @@ describe('cluster-wide budgets: dialers on one MariaDB', () => {
     // dialer-1 publishes at its next poll, dialer-2 reads at its next: a poll or two, bounded at five
     await until(() => overOn(d2) !== '', 5 * 200);
     assert.equal(overOn(d2), 'hourly budget of 0.2 min used cluster-wide (0.2 min by peers)');
+    assert.ok(d2.lines().some((l) => l['msg'] === 'carrier budget used up cluster-wide: it is skipped or demoted for the rest of the window' && l['carrier'] === 'primary' && l['byPeers'] === 0.2));
     const call = await d2.call(ANSWERING);
     assert.equal(dialedPrimary(call), false, 'dialer-2 spent no Dial on the carrier the cluster used up');
     assert.equal(call.vars.get('FAILOVER_CARRIER'), 'secondary');

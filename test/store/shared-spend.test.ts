@@ -41,7 +41,7 @@ describe('carrier_spend: each dialer\'s counters, read by the others', () => {
     let last: ReadonlyMap<string, CarrierSpend> = new Map();
     const spend = new SharedSpend({
       db: t.db, cluster: { enabled: true, pollMs: 50, staleAfter: 1000, trialWait: 1000 }, serverId: server, log: memoryLog().log, clock,
-      own: (now) => ledger.own(now), carriers: () => ledger.budgeted(), onPeers: (p) => { last = p; ledger.setPeers(p); },
+      own: (now) => ledger.own(now), carriers: () => ledger.budgeted(), onPeers: (p) => { last = p; ledger.setPeers(p, at); },
     });
     spend.start();
     running.push(spend);

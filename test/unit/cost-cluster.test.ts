@@ -83,19 +83,20 @@ describe('the cost ledger with peers', () => {
     const l = new CostLedger([carrier('a', { budget: b, billingIncrement: 60 }), carrier('free')], T0);
     assert.deepEqual(l.budgeted(), ['a']);
     assert.equal(l.over('a', T0), null);
-    l.setPeers(new Map([['a', peers(1.5, 1.5)]]));
-    assert.equal(l.over('a', T0), null, '1.5 of 2');
-    assert.deepEqual(l.charge('a', 5, T0).map((x) => x.level), ['used'], 'own 1 min (billed per minute) on top of peers 1.5');
-    assert.equal(l.over('a', T0)?.reason, 'hourly budget of 2 min used cluster-wide (1.5 min by peers)');
+    assert.deepEqual(l.setPeers(new Map([['a', peers(1.6, 1.6)]]), T0).map((x) => [x.carrier, x.crossing.level, x.crossing.peers]), [['a', 'near', 1.6]], 'the peers\' spend alone crosses alertShare');
+    assert.deepEqual(l.setPeers(new Map([['a', peers(1.6, 1.6)]]), T0), [], 'the same read again: no second alert');
+    assert.equal(l.over('a', T0), null, '1.6 of 2');
+    assert.deepEqual(l.charge('a', 5, T0).map((x) => x.level), ['used'], 'own 1 min (billed per minute) on top of peers 1.6');
+    assert.equal(l.over('a', T0)?.reason, 'hourly budget of 2 min used cluster-wide (1.6 min by peers)');
     const snap = l.snapshot(T0).get('a');
-    assert.deepEqual([snap?.hour.minutes, snap?.peers?.hour.minutes, snap?.budget[0]?.spent], [1, 1.5, 2.5]);
+    assert.deepEqual([snap?.hour.minutes, snap?.peers?.hour.minutes, snap?.budget[0]?.spent], [1, 1.6, 2.6]);
     assert.deepEqual(l.own(T0).map((o) => [o.carrier, o.spend.hour.minutes]), [['a', 1]], 'what is published: own spend only');
-    assert.match(spendText({ cost: snap }), /^hour 2\.5\/2 min \(own 1 \+ peers 1\.5\) · day 2\.5 min \(own 1 \+ peers 1\.5\)$/);
+    assert.match(spendText({ cost: snap }), /^hour 2\.6\/2 min \(own 1 \+ peers 1\.6\) · day 2\.6 min \(own 1 \+ peers 1\.6\)$/);
     assert.equal(l.snapshot(T0).get('free')?.peers, null, 'never read for a carrier without a budget');
   });
   test('a database down: the last known peers\' spend stands until its window ends', () => {
     const l = new CostLedger([carrier('a', { budget: b })], T0);
-    l.setPeers(new Map([['a', peers(2, 2)]]));
+    l.setPeers(new Map([['a', peers(2, 2)]]), T0);
     // no further setPeers (no read succeeds): the checks go on with what was known
     assert.match(l.over('a', at(10, 59))?.reason ?? '', /cluster-wide \(2 min by peers\)/);
     assert.equal(l.over('a', at(11, 0, 1)), null, 'the new hour: the peers\' old hour is no longer theirs to count');
