@@ -9,7 +9,6 @@
 -- with no DELETE (the dialers' grant is SELECT, INSERT, UPDATE).
 -- starts: the window's start (UTC) by the publishing dialer's clock and TZ; a reader counts only rows whose start
 -- is its own current window's, so dialers a few seconds apart never mix two hours (all dialers must share one TZ).
--- (Number 7 is left to the shared-health change that was written alongside this one.)
 
 CREATE TABLE IF NOT EXISTS carrier_spend (
   period      ENUM('hour','day') NOT NULL,
