@@ -21,6 +21,7 @@ const restart = (note: string): ReloadRule => ({ live: false, note });
 const NEW_CONNECTIONS = live('new AGI connections; calls in progress keep theirs');
 const AMI_RECONNECT = live('AMI logs in again with the new value and resyncs (carrier states stand meanwhile, at most ami.staleAfter)');
 const HEALTH = live('the next health decisions; an ejected or held-down carrier keeps the end it was given');
+const QUALITY = live('the next judgement of each carrier (at most a second away); a demoted carrier keeps its demotion time');
 const STORE = live('the attempt log\'s next batches');
 const DB = restart('the database pool is opened at start');
 const CLUSTER = restart('shared health and its database pool are started with these at start');
@@ -68,6 +69,22 @@ export const RELOAD_RULES: Readonly<Record<string, ReloadRule>> = {
   'health.recoverySuccesses': HEALTH,
   'health.maxEjectedPercent': HEALTH,
   'health.suspectAfterNoResponse': HEALTH,
+  'health.quality.enabled': QUALITY,
+  'health.quality.recentWindow': QUALITY,
+  'health.quality.baselineWindow': QUALITY,
+  'health.quality.minDials': QUALITY,
+  'health.quality.minBaselineDials': QUALITY,
+  'health.quality.minSamples': QUALITY,
+  'health.quality.asrDrop': QUALITY,
+  'health.quality.asrFloor': QUALITY,
+  'health.quality.pddRise': QUALITY,
+  'health.quality.pddRiseMs': QUALITY,
+  'health.quality.pddCeiling': QUALITY,
+  'health.quality.shortCall': QUALITY,
+  'health.quality.shortShareRise': QUALITY,
+  'health.quality.shortShareCeiling': QUALITY,
+  'health.quality.recoverMargin': QUALITY,
+  'health.quality.minDemoted': QUALITY,
   'db.host': DB,
   'db.port': DB,
   'db.user': DB,

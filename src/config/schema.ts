@@ -113,6 +113,26 @@ export const daemonSchema = {
       format: 'bool',
       default: true,
     },
+    // quality ordering (docs/health.md "Quality ordering"): the defaults judge a carrier only on enough volume that
+    // chance cannot move it (50 seized Dials in 15 min against 100 in the hour before), and only on large changes
+    quality: {
+      enabled: { doc: 'Quality ordering: a carrier whose answer-seizure ratio, post-dial delay or short-call share degrades is dialed after the healthy ones (demoted, never skipped).', format: 'bool', default: true, env: 'FAILOVER_AGI_QUALITY_ENABLED' },
+      recentWindow: { doc: 'ms of recent Dials a carrier is judged on (whole minutes count: the figures are kept per minute).', format: 'positive-ms', default: 900000 },
+      baselineWindow: { doc: 'ms before the recent window that make the carrier\'s own baseline.', format: 'positive-ms', default: 3600000 },
+      minDials: { doc: 'Seized Dials (answered or failed by the carrier; busy, no-answer and cancel left out) the recent window needs before it is judged.', format: 'whole', default: 50 },
+      minBaselineDials: { doc: 'Seized Dials the baseline needs before the rules relative to it count (the absolute ones need none).', format: 'whole', default: 100 },
+      minSamples: { doc: 'Dials that rang (for post-dial delay) or answered (for the short-call share) each window needs before that figure counts.', format: 'whole', default: 20 },
+      asrDrop: { doc: 'Demoted when the recent answer-seizure ratio is below the baseline\'s times (1 - asrDrop); 0 = rule off.', format: 'ratio', default: 0.5 },
+      asrFloor: { doc: 'Demoted when the recent answer-seizure ratio is below this share, whatever the baseline; 0 = rule off.', format: 'ratio', default: 0 },
+      pddRise: { doc: 'Demoted when the recent post-dial delay p50 is above the baseline\'s by this percent (100 = doubled) and by pddRiseMs; 0 = rule off.', format: 'whole', default: 100 },
+      pddRiseMs: { doc: 'ms the recent post-dial delay p50 must also be above the baseline\'s (so 300 ms to 700 ms is no demotion).', format: 'whole', default: 2000 },
+      pddCeiling: { doc: 'Demoted when the recent post-dial delay p50 is above this many ms, whatever the baseline; 0 = rule off.', format: 'whole', default: 0 },
+      shortCall: { doc: 'ms of talk under which an answered call counts as short (a fake answer, an instant hangup).', format: 'whole', default: 6000 },
+      shortShareRise: { doc: 'Demoted when the recent share of short calls is above the baseline\'s by this much (0.25 = 25 points); 0 = rule off.', format: 'ratio', default: 0.25 },
+      shortShareCeiling: { doc: 'Demoted when the recent share of short calls is above this, whatever the baseline; 0 = rule off.', format: 'ratio', default: 0 },
+      recoverMargin: { doc: 'Hysteresis: the share of each margin a demoted carrier must win back before it returns (0.5: demoted below half its baseline ASR, back at three quarters).', format: 'ratio', default: 0.5 },
+      minDemoted: { doc: 'ms a demoted carrier stays demoted at least, however its figures look.', format: 'whole', default: 300000 },
+    },
   },
   db: {
     host: { doc: 'MySQL/MariaDB host; empty = no database, records go to the spool only.', format: String, default: '', env: 'FAILOVER_AGI_DB_HOST' },
@@ -164,6 +184,29 @@ export const daemonSchema = {
   prefixGroups: { doc: 'Named destination prefix groups the breaker follows per carrier (see docs/health.md).', format: Array, default: [] as unknown[] },
 };
 
+/** health.quality: the policy of quality ordering (src/health/quality.ts judges with it). */
+export interface QualitySettings {
+  enabled: boolean;
+  recentWindow: number;
+  baselineWindow: number;
+  minDials: number;
+  minBaselineDials: number;
+  minSamples: number;
+  asrDrop: number;
+  asrFloor: number;
+  pddRise: number;
+  pddRiseMs: number;
+  pddCeiling: number;
+  shortCall: number;
+  shortShareRise: number;
+  shortShareCeiling: number;
+  recoverMargin: number;
+  minDemoted: number;
+}
+
+/** health.* as the breaker and the health map read it: quality ordering has its own ledger (src/health/quality-ledger.ts). */
+export type BreakerHealthSettings = Omit<DaemonSettings['health'], 'quality'>;
+
 export type DaemonConfig = convict.Config<typeof daemonSchemaShape>;
 
 /** The typed shape of the schema, so `config.get('agi.port')` is typed. */
@@ -213,6 +256,7 @@ export interface DaemonSettings {
     recoverySuccesses: number;
     maxEjectedPercent: number;
     suspectAfterNoResponse: boolean;
+    quality: QualitySettings;
   };
   db: { host: string; port: number; user: string; password: string; database: string };
   cluster: { enabled: boolean; pollMs: number; staleAfter: number; trialWait: number };

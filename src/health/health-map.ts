@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
-import type { DaemonSettings } from '../config/schema.js';
+import type { BreakerHealthSettings } from '../config/schema.js';
 import type { CarrierConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { deriveAmi, type AmiVerdict } from './ami-facts.js';
@@ -16,7 +16,7 @@ export type { AdminHold } from './health-core.js';
 export interface HealthMapOptions {
   readonly carriers: Iterable<CarrierConfig>;
   readonly routes: Iterable<RouteShape>;
-  readonly health: DaemonSettings['health'];
+  readonly health: BreakerHealthSettings;
   /** `ami.staleAfter`: ms after AMI loss when Asterisk's view becomes unknown. */
   readonly staleAfter?: number;
   /** false when `ami.enabled` is off: unknown states then say why. */
@@ -79,7 +79,7 @@ export interface HealthMap extends HealthView {
    * Config reload: the next decisions use these settings. Current state stands: an open breaker keeps the end of
    * ejection it was given, a hold-down its release; counts in the window are judged by the new thresholds.
    */
-  setSettings(health: DaemonSettings['health'], staleAfter: number): void;
+  setSettings(health: BreakerHealthSettings, staleAfter: number): void;
   /** Told after replaceCarriers (the AMI feed resyncs). */
   onCarriersReplaced(fn: () => void): () => void;
   inspect(): ReadonlyMap<string, CarrierInspection>;
@@ -91,12 +91,12 @@ export interface HealthMap extends HealthView {
   close(): void;
 }
 
-export function coreSettings(health: DaemonSettings['health'], staleAfter: number, trialWait = 0): CoreSettings {
+export function coreSettings(health: BreakerHealthSettings, staleAfter: number, trialWait = 0): CoreSettings {
   return { ...health, staleAfter, trialWait };
 }
 
 const UNUSABLE: ReadonlySet<HealthState> = new Set(['down', 'disabled']);
-const BACK_FROM: ReadonlySet<HealthState> = new Set(['down', 'probing', 'lagged', 'disabled']);
+const BACK_FROM: ReadonlySet<string> = new Set<HealthState>(['down', 'probing', 'lagged', 'disabled']);
 const MAX_TIMER = 2_147_483_647;
 
 /**

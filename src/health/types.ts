@@ -48,13 +48,20 @@ export interface HealthView {
   recordAttempt(signal: AttemptSignal): void;
 }
 
+/**
+ * Quality ordering (src/health/quality.ts): demoted = dialed after the healthy carriers of a route, never skipped.
+ * Apart from HealthState: a carrier can be up and demoted.
+ */
+export type QualityState = 'ok' | 'demoted';
+
 export interface CarrierEvent {
   readonly at: number;
   readonly carrier: string;
-  readonly from: HealthState;
-  readonly to: HealthState;
-  /** peer: another dialer's breaker (cluster.enabled), named in the reason. */
-  readonly source: 'ami' | 'breaker' | 'admin' | 'config' | 'peer';
+  /** A health state; for source quality, the quality state (ok, demoted). */
+  readonly from: HealthState | QualityState;
+  readonly to: HealthState | QualityState;
+  /** peer: another dialer's breaker (cluster.enabled), named in the reason. quality: a demotion or a return. */
+  readonly source: 'ami' | 'breaker' | 'admin' | 'config' | 'peer' | 'quality';
   readonly reason: string;
   /** A peer's fact for this prefix group (cluster.enabled): the carrier's own state did not change (from = to). */
   readonly group?: string;

@@ -1,4 +1,4 @@
-import type { CarrierEvent, HealthState } from '../health/types.js';
+import type { CarrierEvent, HealthState, QualityState } from '../health/types.js';
 import { budgetNote, capacityText, pddText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
@@ -50,13 +50,13 @@ ${eventsTable(s.events, s.now)}
 `;
 }
 
-const STATE_WORD: Record<HealthState, string> = { up: 'UP', lagged: 'LAGGED', down: 'DOWN', probing: 'PROBING', unknown: 'UNKNOWN', disabled: 'DISABLED' };
+const STATE_WORD: Record<HealthState | QualityState, string> = { up: 'UP', lagged: 'LAGGED', down: 'DOWN', probing: 'PROBING', unknown: 'UNKNOWN', disabled: 'DISABLED', ok: 'OK', demoted: 'DEMOTED' };
 
 export function esc(v: string): string {
   return v.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function badge(state: HealthState): string {
+function badge(state: HealthState | QualityState): string {
   return `<span class="badge st-${state}">${STATE_WORD[state] ?? esc(String(state))}</span>`;
 }
 

@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/clock.js';
-import type { DaemonSettings } from '../../src/config/schema.js';
+import type { BreakerHealthSettings, DaemonSettings } from '../../src/config/schema.js';
 import type { CarrierConfig, RouteConfig } from '../../src/config/types.js';
 import type { AmiMessage } from '../../src/health/ami-message.js';
 import { createHealthMap, type HealthMap } from '../../src/health/health-map.js';
 import type { CarrierEvent } from '../../src/health/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 
-export const HEALTH: DaemonSettings['health'] = {
+export const HEALTH: BreakerHealthSettings = {
   laggedRtt: 500,
   laggedRttMaxAge: 60_000,
   outageLeadTime: 65_000,
@@ -120,7 +120,7 @@ export interface MapRig {
   reason(carrier: string): string | undefined;
 }
 
-export function mapRig(opts: { carriers?: CarrierConfig[]; routes?: RouteConfig[]; health?: Partial<DaemonSettings['health']>; staleAfter?: number; start?: number } = {}): MapRig {
+export function mapRig(opts: { carriers?: CarrierConfig[]; routes?: RouteConfig[]; health?: Partial<BreakerHealthSettings>; staleAfter?: number; start?: number } = {}): MapRig {
   const clock = new ManualClock(opts.start ?? 1_800_000_000_000);
   const events: CarrierEvent[] = [];
   const logs = memoryLog();
