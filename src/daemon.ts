@@ -7,6 +7,7 @@ import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ValidatedRouting } from './config/carriers.js';
 import type { DaemonSettings } from './config/schema.js';
+import { QualityLedger, type QualityChange } from './health/quality-ledger.js';
 import { QualityWindow, qualitySample } from './health/quality-window.js';
 import type { HealthView } from './health/types.js';
 import type { Logger } from './log.js';
@@ -34,8 +35,10 @@ export interface Daemon {
   readonly capacity: CapacityLedger;
   /** Spend per carrier in the current clock hour and day; a reload keeps it for carriers that keep their name. */
   readonly cost: CostLedger;
-  /** Every Dial's quality sample per carrier and (carrier, prefix group), the last hour in one-minute buckets. */
+  /** Every Dial's quality sample per carrier and (carrier, prefix group), in one-minute buckets (an hour at least). */
   readonly quality: QualityWindow;
+  /** Quality ordering: which carriers are demoted (health.quality), judged from `quality`. */
+  readonly qualityLedger: QualityLedger;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
@@ -63,6 +66,17 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const capacity = new CapacityLedger(routing.carriers.values(), clock.now());
   const cost = new CostLedger(routing.carriers.values(), clock.now());
   const quality = new QualityWindow();
+  const qualitySpan = (q: DaemonSettings['health']['quality']): number => q.recentWindow + q.baselineWindow;
+  quality.keepFor(qualitySpan(settings.health.quality));
+  // a demotion or a return is a carrier event with the figures behind it, as a breaker opening is
+  const onQuality = (c: QualityChange): void => {
+    const reason = c.group === null ? c.judgement.reason : `prefix group ${c.group}: ${c.judgement.reason}`;
+    const fields = { carrier: c.carrier, prefixGroup: c.group ?? undefined, from: c.from, to: c.to, why: reason };
+    if (c.to === 'demoted') log.warn(fields, 'carrier demoted for quality: dialed after the healthy carriers of its routes');
+    else log.info(fields, 'carrier back in its place: quality recovered');
+    deps.sink.carrierEvent({ at: c.at, carrier: c.carrier, from: c.from, to: c.to, source: 'quality', reason });
+  };
+  const qualityLedger = new QualityLedger(quality, settings.health.quality, routing.prefixGroups.map((g) => g.name), onQuality);
   // every record of a call passes here first: the figures of a Dial are there for the very next call
   const sink: RecordSink = {
     attempt: (r) => {
@@ -85,6 +99,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
   });
   let showNumbers = settings.log.showNumbers;
+  let qualityPolicy = settings.health.quality;
   const server = new AgiServer(
     serverOptions(settings.agi, sharedKey),
     async (channel, request) => {
@@ -94,6 +109,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         capacity,
         cost,
         quality,
+        qualityLedger,
         sink,
         serverId: settings.serverId,
         clock,
@@ -115,15 +131,20 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     capacity,
     cost,
     quality,
+    qualityLedger,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
       capacity.configure(r.carriers.values(), clock.now());
       cost.configure(r.carriers.values(), clock.now());
       quality.retain(new Set(r.carriers.keys()));
+      qualityLedger.configure(qualityPolicy, new Set(r.carriers.keys()), r.prefixGroups.map((g) => g.name), clock.now());
     },
     retune(next, key) {
       server.retune(serverOptions(next.agi, key));
+      qualityPolicy = next.health.quality;
+      quality.keepFor(qualitySpan(qualityPolicy));
+      qualityLedger.configure(qualityPolicy, new Set(routing.carriers.keys()), routing.prefixGroups.map((g) => g.name), clock.now());
       showNumbers = next.log.showNumbers;
     },
     nextRotation: (route) => rotations.get(route) ?? 0,

@@ -4,6 +4,8 @@ import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { attemptCause, type Verdict } from '../routing/verdict.js';
 import type { AttemptRecord, AttemptVerdict, RecordSink } from './records.js';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** What every record of one call shares. */
 export type RecordBase = Pick<AttemptRecord, 'uniqueid' | 'runId' | 'serverId' | 'route' | 'strategy' | 'number' | 'callerCode' | 'leadId' | 'campaign' | 'prefixGroup'>;
 
@@ -15,6 +17,8 @@ export type RecordFields = Partial<AttemptRecord> & Pick<AttemptRecord, 'verdict
  */
 export class CallRecorder {
   readonly records: AttemptRecord[] = [];
+  /** Carrier → why it is dialed where it is (demoted, moved ahead of a demoted one): on each of its rows. */
+  private readonly notes = new Map<string, string>();
 
   constructor(
     private base: RecordBase,
@@ -22,12 +26,17 @@ export class CallRecorder {
     private readonly log: Logger,
   ) {}
 
+  /** Every later row of this carrier carries `note` as its orderReason. */
+  note(carrier: string, note: string): void {
+    this.notes.set(carrier, note);
+  }
+
   update(base: Partial<RecordBase>): void {
     this.base = { ...this.base, ...base };
   }
 
   emit(f: RecordFields): AttemptRecord {
-    const r: AttemptRecord = {
+    const r: Mutable<AttemptRecord> = {
       ...this.base,
       attempt: this.records.length + 1,
       carrier: '',
@@ -43,8 +52,11 @@ export class CallRecorder {
       sipCode: null,
       sipReason: '',
       healthState: '',
+      orderReason: null,
       ...f,
     };
+    const note = this.notes.size > 0 ? this.notes.get(r.carrier) : undefined;
+    if (note !== undefined) r.orderReason = note;
     this.records.push(r);
     try {
       this.sink.attempt(r);

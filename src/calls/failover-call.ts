@@ -4,6 +4,7 @@ import { AgiInterruptedError } from '../agi/errors.js';
 import type { AgiRequest } from '../agi/request.js';
 import type { Clock } from '../clock.js';
 import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
+import type { QualityLedger } from '../health/quality-ledger.js';
 import type { QualityWindow } from '../health/quality-window.js';
 import type { HealthView } from '../health/types.js';
 import { maskNumber, type Logger } from '../log.js';
@@ -34,6 +35,8 @@ export interface CallContext {
   readonly cost: CostView;
   /** Quality samples of every Dial the daemon placed (ASR, post-dial delay, talk time per carrier and group). */
   readonly quality: QualityWindow;
+  /** Quality ordering: whether a carrier is demoted for this number's prefix group, judged at most once a second. */
+  readonly qualityLedger: QualityLedger;
   readonly sink: RecordSink;
   readonly serverId: string;
   readonly clock: Clock;
@@ -73,6 +76,34 @@ async function report(channel: AgiChannel, log: Logger, vars: Record<string, str
       return;
     }
   }
+}
+
+/** The targets to move behind the others, each with why (null from `reason`: it keeps its place). */
+function demotions(targets: readonly PlannedTarget[], reason: (carrier: string) => string | null): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of targets) {
+    const r = reason(t.carrier.name);
+    if (r !== null) out.set(t.carrier.name, r);
+  }
+  return out;
+}
+
+/**
+ * The trace a reordered carrier leaves on its rows (order_reason): a demoted one says why, one moved ahead says
+ * ahead of which; a carrier whose place did not change has none.
+ */
+export function orderNotes(before: readonly PlannedTarget[], after: readonly PlannedTarget[], why: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  after.forEach((t, i) => {
+    const name = t.carrier.name;
+    const r = why.get(name);
+    if (r !== undefined) out.set(name, `demoted: ${r}`);
+    else if (before[i]?.carrier.name !== name) {
+      const passed = before.slice(0, before.findIndex((b) => b.carrier.name === name)).filter((b) => why.has(b.carrier.name)).map((b) => b.carrier.name);
+      out.set(name, `moved ahead of demoted ${passed.join(', ')}`);
+    }
+  });
+  return out;
 }
 
 /** Asks for a suspect carrier's one-call claim; remembers a claim this call must give back. */
@@ -145,10 +176,17 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     random: ctx.random(),
   });
   for (const sk of plan.skipped) rec.skip(sk.carrier, sk.health, sk.reason, t0);
-  // a carrier over a `demote` budget goes behind the ones within theirs, still there when nothing else is left
-  const behind = plan.targets.filter((t) => ctx.cost.over(t.carrier.name, t0)?.action === 'demote');
-  const targets = demoted(plan.targets, (t) => behind.includes(t));
-  if (behind.length > 0) log.info({ demoted: behind.map((t) => `${t.carrier.name}: ${ctx.cost.over(t.carrier.name, t0)?.reason ?? ''}`) }, 'over budget: carriers moved behind the ones within budget');
+  // a carrier over a `demote` budget, or demoted for its quality, goes behind the others (each side keeping its order),
+  // still there when nothing else is left; every row of a moved carrier says why it was dialed where it was
+  const why = demotions(plan.targets, (name) => {
+    const over = ctx.cost.over(name, t0);
+    return over?.action === 'demote' ? over.reason : ctx.qualityLedger.demotion(name, group, t0);
+  });
+  const targets = demoted(plan.targets, (t) => why.has(t.carrier.name));
+  if (why.size > 0) {
+    for (const [carrier, note] of orderNotes(plan.targets, targets, why)) rec.note(carrier, note);
+    log.info({ demoted: [...why].map(([c, r]) => `${c}: ${r}`) }, 'carriers demoted (over budget or for quality): dialed after the others');
+  }
   if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
 
   // whatever ends the Dials (a return, an exception), no channel of this call stays counted

@@ -50,6 +50,11 @@ export interface AttemptRecord {
   readonly healthState: HealthState | '';
   /** The prefix group (prefixGroups) the dialed number fell in; null = none. Absent in records spooled before schema 6. */
   readonly prefixGroup?: string | null;
+  /**
+   * Why this carrier was dialed (or skipped) out of the route's order: `demoted: <why>` (quality ordering, a
+   * `demote` budget), `moved ahead of demoted <carriers>`; null = in its place. Absent in records spooled before schema 9.
+   */
+  readonly orderReason?: string | null;
 }
 
 /** Where attempt records and carrier state changes go. Implementations must not block or throw: the call path only hands records over. */

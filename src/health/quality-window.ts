@@ -122,8 +122,20 @@ export class QualityWindow {
   constructor(
     readonly bucketMs = 60_000,
     /** Buckets kept per key: the longest span figures() can cover is keep × bucketMs. */
-    readonly keep = 60,
+    private keepBuckets = 60,
   ) {}
+
+  get keep(): number {
+    return this.keepBuckets;
+  }
+
+  /**
+   * Keeps at least the buckets that `spanMs` covers (quality ordering's recent and baseline windows, after a reload
+   * too); never fewer than the constructor's. Older buckets go as each key gets its next bucket.
+   */
+  keepFor(spanMs: number): void {
+    this.keepBuckets = Math.max(this.keepBuckets, Math.ceil(spanMs / this.bucketMs) + 1);
+  }
 
   add(s: QualitySample): void {
     const key = Math.floor(s.endedAt / this.bucketMs);
@@ -171,7 +183,7 @@ export class QualityWindow {
     let b = m.get(key);
     if (!b) {
       m.set(key, (b = { dials: 0, seized: 0, answered: 0, pdd: new Map(), talk: new Map() }));
-      for (const k of m.keys()) if (k <= key - this.keep) m.delete(k);
+      for (const k of m.keys()) if (k <= key - this.keepBuckets) m.delete(k);
     }
     b.dials++;
     if (s.seized) b.seized++;

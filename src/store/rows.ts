@@ -13,7 +13,7 @@ export type StoreItem = { readonly t: 'a'; readonly r: AttemptRecord } | { reado
 /** Column sizes of sql/migrations (characters), so an over-long value is cut, never rejected. */
 const ATTEMPT_LIMITS = {
   serverId: 64, uniqueid: 32, runId: 36, route: 64, strategy: 16, carrier: 255, dialString: 512, number: 32, callerCode: 30,
-  campaign: 64, dialStatus: 16, sipReason: 64, reason: 255, healthState: 16, prefixGroup: 64,
+  campaign: 64, dialStatus: 16, sipReason: 64, reason: 255, healthState: 16, prefixGroup: 64, orderReason: 255,
 } as const;
 const EVENT_LIMITS = { serverId: 64, carrier: 64, from: 16, to: 16, reason: 255 } as const;
 
@@ -57,7 +57,7 @@ export function fitUnsigned(field: string, n: number | null | undefined, max: nu
 
 export const ATTEMPT_COLUMNS = [
   'server_id', 'uniqueid', 'run_id', 'attempt', 'route', 'strategy', 'carrier', 'dial_string', 'number_dialed', 'caller_code', 'lead_id', 'campaign',
-  'started_at', 'answered_at', 'ended_at', 'ring_ms', 'talk_ms', 'pdd_ms', 'ringtime_ms', 'progresstime_ms', 'dialstatus', 'cause', 'sip_code', 'sip_reason', 'verdict', 'reason', 'health_state', 'prefix_group',
+  'started_at', 'answered_at', 'ended_at', 'ring_ms', 'talk_ms', 'pdd_ms', 'ringtime_ms', 'progresstime_ms', 'dialstatus', 'cause', 'sip_code', 'sip_reason', 'verdict', 'reason', 'health_state', 'prefix_group', 'order_reason',
 ] as const;
 
 /**
@@ -76,8 +76,8 @@ export function attemptRow(raw: AttemptRecord, truncated: Truncation[], outOfRan
     fitUnsigned('pddMs', r.pddMs, INT_UNSIGNED, outOfRange), fitUnsigned('ringtimeMs', r.ringtimeMs, INT_UNSIGNED, outOfRange),
     fitUnsigned('progresstimeMs', r.progresstimeMs, INT_UNSIGNED, outOfRange), r.dialStatus,
     fitUnsigned('cause', r.cause, SMALLINT_UNSIGNED, outOfRange), fitUnsigned('sipCode', r.sipCode, SMALLINT_UNSIGNED, outOfRange), r.sipReason,
-    // absent in a record spooled before schema 6: NULL
-    r.verdict, r.reason, r.healthState, r.prefixGroup ?? null,
+    // absent in a record spooled before schema 6 (prefixGroup) or 9 (orderReason): NULL
+    r.verdict, r.reason, r.healthState, r.prefixGroup ?? null, r.orderReason ?? null,
   ];
 }
 

@@ -211,3 +211,46 @@ describe('migration 007 (shared health per prefix group) on a database of schema
     assert.deepEqual(keys.map((k) => Object.values(k)[0]), ['carrier', 'prefix_group']);
   });
 });
+
+describe('migration 009 (order_reason, quality events) on a database of schema 6 with rows, and an old spool', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => t.drop());
+
+  test('schema-6 rows get order_reason NULL; a quality event is stored; spooled records with and without orderReason replay', async () => {
+    await t.query('CREATE TABLE schema_version (version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, applied_at DATETIME(3) NOT NULL)');
+    for (const m of loadMigrations().filter((x) => x.version <= 6)) {
+      for (const st of m.statements) await t.query(st);
+      await t.query('INSERT INTO schema_version VALUES (?, ?, UTC_TIMESTAMP(3))', [m.version, m.name]);
+    }
+    await t.query("INSERT INTO carrier_attempt (server_id, uniqueid, run_id, attempt, route, strategy, carrier, dial_string, number_dialed, started_at, ended_at, ring_ms, talk_ms, verdict, reason) VALUES ('dialer1', '1811.0', 'run-6', 1, 'r', 'failover', 'primary', 'x', '1', NOW(3), NOW(3), 1, 2, 'answered', '')");
+    await assert.rejects(t.query("INSERT INTO carrier_event (event_key, at, server_id, carrier, from_state, to_state, source, reason) VALUES ('k0', NOW(3), 'd1', 'primary', 'ok', 'demoted', 'quality', '')"), /source/, 'schema 6 has no quality source');
+    assert.deepEqual(await migrate(t.db, memoryLog().log), { from: 6, to: latest() });
+    assert.deepEqual(await t.query('SELECT order_reason FROM carrier_attempt'), [{ order_reason: null }]);
+    const view = await t.query("SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'carrier_dial' AND column_name = 'order_reason'", [t.name]);
+    assert.equal(view.length, 1, 'the view shows order_reason');
+
+    const dir = mkdtempSync(join(tmpdir(), 'fa-sp-'));
+    const down = createRecordStore({ db: { ...t.db, port: 1 }, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log, probeMs: 60000 });
+    await down.start();
+    down.attempt(attemptRecord({ serverId: 'dialer1', uniqueid: '1811.101', runId: 'new-run', orderReason: 'demoted: ASR 20% of 60 vs baseline 45% of 400 (limit 23%)' }));
+    down.carrierEvent({ at: Date.now(), carrier: 'primary', from: 'ok', to: 'demoted', source: 'quality', reason: 'demoted: ASR 20% of 60 vs baseline 45% of 400 (limit 23%)' });
+    await down.close();
+    const old = attemptRecord({ serverId: 'dialer1', uniqueid: '1811.100', runId: 'old-run' }) as unknown as Record<string, unknown>;
+    assert.equal('orderReason' in old, false, 'the fixture record has no orderReason');
+    appendFileSync(join(dir, 'spool.jsonl'), JSON.stringify({ t: 'a', r: old }) + '\n');
+    const s = createRecordStore({ db: t.db, store: { ...STORE, spoolDir: dir }, serverId: 'd1', log: memoryLog().log });
+    await s.start();
+    await s.replayed();
+    await s.close();
+    const replayed = await t.query("SELECT uniqueid, order_reason FROM carrier_attempt WHERE uniqueid LIKE '1811.10_' ORDER BY uniqueid");
+    assert.deepEqual(replayed, [
+      { uniqueid: '1811.100', order_reason: null },
+      { uniqueid: '1811.101', order_reason: 'demoted: ASR 20% of 60 vs baseline 45% of 400 (limit 23%)' },
+    ]);
+    const events = await t.query("SELECT from_state, to_state, source FROM carrier_event WHERE source = 'quality'");
+    assert.deepEqual(events, [{ from_state: 'ok', to_state: 'demoted', source: 'quality' }]);
+  });
+});
