@@ -155,6 +155,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     capacity: () => daemon?.capacity.snapshot(clock.now()) ?? new Map(),
     cost: () => daemon?.cost.snapshot(clock.now()) ?? new Map(),
     clusterSpend: () => sharedSpend?.stats() ?? null,
+    quality: () => (daemon ? daemon.qualityLedger.snapshot(daemon.routing().carriers.keys(), clock.now()) : new Map()),
     prefixGroups: () => {
       const inspection = health.inspect();
       return { names: cfg.routing.prefixGroups.map((g) => g.name), notClosed: (c) => new Map((inspection.get(c)?.groups ?? []).map((g) => [g.group, g.breaker])) };
@@ -237,6 +238,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       capacity: d.capacity.snapshot(clock.now()),
       cost: d.cost.snapshot(clock.now()),
       groups: groupStatus(health.inspect()),
+      quality: d.qualityLedger.snapshot(d.routing().carriers.keys(), clock.now()),
     });
   };
 
@@ -282,7 +284,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()));
+        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()), (c, g) => d.qualityLedger.demotion(c, g, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':

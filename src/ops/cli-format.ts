@@ -1,5 +1,5 @@
 import type { PlanPreview } from './plan-preview.js';
-import { budgetNote, capacityText, pddText, spendText, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, qualityNote, spendText, type DaemonStatus } from './status.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -20,7 +20,7 @@ export function formatTable(rows: string[][]): string {
 
 /** The table `failover-agi status` prints. */
 export function formatStatus(s: DaemonStatus): string {
-  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'WHY']];
+  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'ORDER', 'WHY']];
   for (const c of s.carriers) {
     rows.push([
       c.name,
@@ -33,13 +33,30 @@ export function formatStatus(s: DaemonStatus): string {
       pddText(c),
       capacityText(c),
       spendText(c) || '-',
-      [c.reason, c.capacity.atCap ?? '', budgetNote(c)].filter(Boolean).join('; '),
+      c.quality === undefined ? '-' : c.quality.state === 'demoted' ? 'DEMOTED' : c.quality.groups.length > 0 ? 'demoted/group' : 'ok',
+      [c.reason, c.capacity.atCap ?? '', budgetNote(c), qualityNote(c)].filter(Boolean).join('; '),
     ]);
   }
   const ami = s.ami.enabled ? (s.ami.connected ? 'connected' : 'DISCONNECTED') : 'off';
   const db = s.db.configured ? `${s.db.connected ? 'connected' : 'DOWN (spooling)'}, queue ${s.db.queued}, spool ${s.db.spoolBytes} B` : 'none (JSONL spool)';
   const routes = s.routes.map((r) => `  ${r.name} (${r.strategy}): ${r.carriers.join(' → ')}`).join('\n');
-  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}${clusterLine(s)}\n\n${formatTable(rows)}\n${groupLines(s)}\nroutes:\n${routes}\n`;
+  return `${s.serverId}: ${s.activeCalls} active calls, AMI ${ami}, database ${db}${clusterLine(s)}\n\n${formatTable(rows)}\n${groupLines(s)}${qualityLines(s)}\nroutes:\n${routes}\n`;
+}
+
+/**
+ * Quality ordering, one line per carrier: its state and since when, then the figures behind it (recent window vs
+ * baseline), so an operator sees why each carrier is ordered where it is. Nothing when no carrier is judged.
+ */
+function qualityLines(s: DaemonStatus): string {
+  const lines = s.carriers.flatMap((c) => {
+    const q = c.quality;
+    if (!q) return [];
+    const head = q.state === 'demoted' ? `DEMOTED${q.since > 0 ? ` ${ago(s.now - q.since)} ago` : ''}` : 'in order';
+    // an ok carrier's reason is its figures against its baseline, or why it is not judged (too few Dials)
+    const why = q.reason.replace(/^demoted: /, '');
+    return [`  ${c.name}: ${head}: ${why}`, ...q.groups.map((g) => `  ${c.name} × ${g.group}: DEMOTED ${ago(s.now - g.since)} ago: ${g.reason.replace(/^demoted: /, '')}`)];
+  });
+  return lines.length === 0 ? '' : `\nquality (a demoted carrier is dialed after the others, still when nothing else is left):\n${lines.join('\n')}\n`;
 }
 
 /** Carriers ejected for one prefix group while they serve every other number; nothing when there are none. */
@@ -79,7 +96,11 @@ export function formatPlan(p: PlanPreview): string {
   for (const o of p.orders) {
     if (p.orders.length > 1) lines.push(`  ${Math.round(o.share * 100)}% of calls:`);
     const indent = p.orders.length > 1 ? '    ' : '  ';
-    o.dials.forEach((d, i) => lines.push(`${indent}${i + 1}. ${pad(d.carriers.map((c) => c.carrier).join('&'), 12)} ${pad(d.carriers.map((c) => c.state).join('&'), 8)} Dial(${d.dial})`));
+    o.dials.forEach((d, i) => {
+      lines.push(`${indent}${i + 1}. ${pad(d.carriers.map((c) => c.carrier).join('&'), 12)} ${pad(d.carriers.map((c) => c.state).join('&'), 8)} Dial(${d.dial})`);
+      // why it is dialed here and not in the route's order: on its own line, as the reasons are long
+      if (d.note) lines.push(`${indent}   ${' '.repeat(12)} ${d.note}`);
+    });
     if (o.dials.length === 0) lines.push(`${indent}(no carrier would be dialed)`);
   }
   for (const s of p.skipped) lines.push(`  -  ${pad(s.carrier, 12)} ${pad(s.state, 8)} skipped: ${s.reason}`);

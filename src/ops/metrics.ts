@@ -3,6 +3,7 @@ import type { CapacitySnapshot } from '../calls/capacity-ledger.js';
 import type { CallResult } from '../calls/failover-call.js';
 import type { AttemptRecord, RecordSink } from '../calls/records.js';
 import type { CostSnapshot } from '../calls/cost-ledger.js';
+import type { CarrierQuality } from '../health/quality-ledger.js';
 import { capacityReasonKind } from '../routing/capacity.js';
 import { isBudgetReason } from '../routing/cost.js';
 import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
@@ -24,6 +25,8 @@ export interface MetricSources {
   capacity?(): CapacitySnapshot;
   /** Spend per carrier in the current clock hour and day, with its budget (the daemon's cost ledger). */
   cost?(): CostSnapshot;
+  /** Quality ordering's standing per carrier and configured prefix group (the daemon's quality ledger). */
+  quality?(): ReadonlyMap<string, CarrierQuality>;
   /** The configured prefix groups and, per carrier, the groups whose breaker is not closed (prefixGroups). */
   prefixGroups?(): { readonly names: readonly string[]; readonly notClosed: (carrier: string) => ReadonlyMap<string, 'open' | 'half-open'> };
   now(): number;
@@ -110,6 +113,19 @@ export function createMetrics(src: MetricSources): Metrics {
           const now = states.get(group) ?? 'closed';
           for (const s of GROUP_STATES) this.set({ carrier, prefix_group: group, state: s }, now === s ? 1 : 0);
         }
+      }
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_quality_demoted`,
+    help: 'Quality ordering: 1 while the carrier is demoted (dialed after the healthy carriers of its routes), 0 otherwise; prefix_group "" is the carrier as a whole, else a configured group',
+    labelNames: ['carrier', 'prefix_group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, q] of src.quality?.() ?? []) {
+        this.set({ carrier, prefix_group: '' }, q.judgement.state === 'demoted' ? 1 : 0);
+        for (const g of q.groups) this.set({ carrier, prefix_group: g.group }, g.judgement.state === 'demoted' ? 1 : 0);
       }
     },
   });

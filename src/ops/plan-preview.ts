@@ -7,6 +7,7 @@ import { groupOf } from '../routing/prefix-group.js';
 import { capacityReasonKind } from '../routing/capacity.js';
 import { demoted, isBudgetReason, type OverBudget } from '../routing/cost.js';
 import { planAttempts, type Plan } from '../routing/plan.js';
+import { orderNotes } from '../routing/order-notes.js';
 
 /** Why a carrier would be skipped for its capacity cap right now ("at channel cap 30/30"), or null. */
 export type CapacityCheck = (carrier: string) => string | null;
@@ -14,11 +15,16 @@ export type CapacityCheck = (carrier: string) => string | null;
 /** The carrier's used-up budget right now (skip or demote), or null. */
 export type BudgetCheck = (carrier: string) => OverBudget | null;
 
+/** Why quality ordering demotes the carrier for a number in this prefix group right now (QualityLedger.demotion), or null. */
+export type QualityCheck = (carrier: string, group: string | null) => string | null;
+
 export interface PlannedDial {
   /** The carriers of this Dial (several for `simultaneous`). */
   readonly carriers: readonly { readonly carrier: string; readonly state: HealthState }[];
   /** The data of the `EXEC Dial` the daemon would send: channels, `ring^progress`, options. */
   readonly dial: string;
+  /** Why this Dial is where it is when not in the route's order (`demoted: …`, `moved ahead of demoted …`); absent = in place. */
+  readonly note?: string;
 }
 
 export interface PlannedOrder {
@@ -43,7 +49,7 @@ export interface PlanPreview {
   readonly note: string;
   /** Every carrier left is at its capacity cap or over a `skip` budget now: the call would end with FAILOVER_STATUS=CAPACITY, no Dial. */
   readonly atCapacity: boolean;
-  /** Carriers over a `demote` budget, moved behind the others, with the budget used up. */
+  /** Carriers over a `demote` budget or demoted for quality, moved behind the others, each with why. */
   readonly demoted: readonly { carrier: string; reason: string }[];
 }
 
@@ -52,26 +58,36 @@ export interface PlanPreview {
  * its Dial comes, before maxAttempts counts it. Later Dials of a sequential route come later, so a cap can free or
  * fill by then: the preview shows the caps of this moment.
  */
-function withCaps(plan: Plan, blocked: CapacityCheck, budget: BudgetCheck): Plan {
+function withCaps(plan: Plan, blocked: CapacityCheck, budget: BudgetCheck, behind: (carrier: string) => string | null): Plan & { notes: Map<string, string> } {
   const targets: Plan['targets'][number][] = [];
   const skipped = [...plan.skipped];
-  for (const t of demoted(plan.targets, (x) => budget(x.carrier.name)?.action === 'demote')) {
+  const why = new Map<string, string>();
+  for (const t of plan.targets) {
+    const r = behind(t.carrier.name);
+    if (r !== null) why.set(t.carrier.name, r);
+  }
+  const ordered = demoted(plan.targets, (x) => why.has(x.carrier.name));
+  const notes = why.size > 0 ? orderNotes(plan.targets, ordered, why) : new Map<string, string>();
+  for (const t of ordered) {
     const over = budget(t.carrier.name);
     const why = over?.action === 'skip' ? over.reason : blocked(t.carrier.name);
     if (why === null) targets.push(t);
     else skipped.push({ carrier: t.carrier.name, health: t.health, reason: why });
   }
-  return { ...plan, targets, skipped };
+  return { ...plan, targets, skipped, notes };
 }
 
-function dialsOf(plan: Plan, route: RouteEntry, number: string): PlannedDial[] {
+function dialsOf(plan: Plan & { notes: ReadonlyMap<string, string> }, route: RouteEntry, number: string): PlannedDial[] {
   const targets = plan.targets.slice(0, route.maxAttempts);
   const dial = (cs: readonly CarrierConfig[]): string =>
     buildDialData(cs.map((c) => buildChannel(c, number)), Math.max(...cs.map((c) => c.ringTimeout)), Math.max(...cs.map((c) => c.progressTimeout)), cs[0]?.dialOptions ?? '');
   if (route.strategy === 'simultaneous') {
     return targets.length === 0 ? [] : [{ carriers: targets.map((t) => ({ carrier: t.carrier.name, state: t.health })), dial: dial(targets.map((t) => t.carrier)) }];
   }
-  return targets.map((t) => ({ carriers: [{ carrier: t.carrier.name, state: t.health }], dial: dial([t.carrier]) }));
+  return targets.map((t) => {
+    const note = plan.notes.get(t.carrier.name);
+    return { carriers: [{ carrier: t.carrier.name, state: t.health }], dial: dial([t.carrier]), ...(note !== undefined ? { note } : {}) };
+  });
 }
 
 /**
@@ -88,6 +104,7 @@ export function previewPlan(
   nextRotation: (route: string) => number,
   blocked: CapacityCheck = () => null,
   budget: BudgetCheck = () => null,
+  quality: QualityCheck = () => null,
 ): PlanPreview {
   const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
   const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, prefixGroup: null, demoted: [] };
@@ -98,8 +115,13 @@ export function previewPlan(
   const rotation = route.strategy === 'round_robin' ? nextRotation(route.name) : 0;
   const prefixGroup = groupOf(n.number, routing.prefixMatcher);
   const input = { route, carriers: routing.carriers, health: typeof health === 'function' ? health(prefixGroup) : health };
+  // as a call orders them (src/calls/failover-call.ts): a demote budget first, else quality, both behind the others
+  const behind = (c: string): string | null => {
+    const over = budget(c);
+    return over?.action === 'demote' ? over.reason : quality(c, prefixGroup);
+  };
   // every order a call can get, with its share: weighted draws its first carrier per call, the others have one order
-  let orders: { plan: Plan; share: number }[];
+  let orders: { plan: Plan & { notes: Map<string, string> }; share: number }[];
   let note = route.strategy === 'round_robin' ? `round_robin: the next call on this route is number ${rotation + 1} since start and begins at the carrier shown first` : '';
   if (route.strategy === 'weighted') {
     const drawn = route.carriers.map((c) => routing.carriers.get(c)).filter((c): c is CarrierConfig => c !== undefined && c.enabled && c.weight > 0);
@@ -107,22 +129,27 @@ export function previewPlan(
     let from = 0;
     orders = drawn.map((c) => {
       // the middle of this carrier's slice of [0, 1): the draw that makes it first
-      const plan = withCaps(planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total }), blocked, budget);
+      const plan = withCaps(planAttempts({ ...input, rotation, random: (from + c.weight / 2) / total }), blocked, budget, behind);
       from += c.weight;
       return { plan, share: c.weight / total };
     });
     note = 'weighted: the first carrier is drawn per call in proportion to weight; every possible order is shown with its share of calls';
   } else {
-    orders = [{ plan: withCaps(planAttempts({ ...input, rotation, random: 0.5 }), blocked, budget), share: 1 }];
+    orders = [{ plan: withCaps(planAttempts({ ...input, rotation, random: 0.5 }), blocked, budget, behind), share: 1 }];
   }
-  const first = orders[0]?.plan ?? withCaps(planAttempts({ ...input, rotation, random: 0 }), blocked, budget);
+  const first = orders[0]?.plan ?? withCaps(planAttempts({ ...input, rotation, random: 0 }), blocked, budget, behind);
   const atCapacity = first.targets.length === 0 && first.skipped.some((sk) => capacityReasonKind(sk.reason) !== null || isBudgetReason(sk.reason));
   if (atCapacity) note = [note, 'every carrier left is at its capacity cap or over budget: the call would end with FAILOVER_STATUS=CAPACITY (congestion), no Dial'].filter(Boolean).join('; ');
   const demotedNow = route.carriers.flatMap((c) => {
     const over = budget(c);
-    return over?.action === 'demote' ? [{ carrier: c, reason: over.reason }] : [];
+    if (over?.action === 'demote') return [{ carrier: c, reason: over.reason, budget: true }];
+    const q = quality(c, prefixGroup);
+    return q !== null ? [{ carrier: c, reason: q, budget: false }] : [];
   });
-  if (demotedNow.length > 0) note = [note, `over budget, dialed after the others: ${demotedNow.map((d) => `${d.carrier} (${d.reason})`).join(', ')}`].filter(Boolean).join('; ');
+  const overBudget = demotedNow.filter((d) => d.budget);
+  const poor = demotedNow.filter((d) => !d.budget);
+  if (overBudget.length > 0) note = [note, `over budget, dialed after the others: ${overBudget.map((d) => `${d.carrier} (${d.reason})`).join(', ')}`].filter(Boolean).join('; ');
+  if (poor.length > 0) note = [note, `demoted for quality, dialed after the others: ${poor.map((d) => `${d.carrier} (${d.reason})`).join(', ')}`].filter(Boolean).join('; ');
   return {
     ...base,
     route: route.name,
@@ -135,6 +162,6 @@ export function previewPlan(
     failedOpen: first.failedOpen,
     note,
     atCapacity,
-    demoted: demotedNow,
+    demoted: demotedNow.map((d) => ({ carrier: d.carrier, reason: d.reason })),
   };
 }

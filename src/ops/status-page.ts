@@ -1,5 +1,5 @@
 import type { CarrierEvent, HealthState, QualityState } from '../health/types.js';
-import { budgetNote, capacityText, pddText, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, qualityNote, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
  * `GET /`: the daemon's state as one self-contained HTML page for an ops engineer's laptop or phone. Server-rendered,
@@ -69,6 +69,7 @@ function banner(s: DaemonStatus, down: readonly CarrierStatus[]): string {
   if (s.cluster.spend && !s.cluster.spend.up) problems.push(`cluster spend view stale: budgets count this dialer's spend + the peers' as last read${s.cluster.spend.lastReadAt !== null ? ` ${ago(s.now - s.cluster.spend.lastReadAt)} ago` : ' (never)'}`);
   for (const c of s.carriers) if (c.capacity.atCap) problems.push(`<b>${esc(c.name)}</b> ${esc(c.capacity.atCap)}: calls go to the next carrier`);
   for (const c of s.carriers) if (c.cost?.over) problems.push(`<b>${esc(c.name)}</b> ${esc(budgetNote(c))}`);
+  for (const c of s.carriers) if (c.quality?.state === 'demoted') problems.push(`<b>${esc(c.name)}</b> demoted for quality: dialed after the others`);
   if (problems.length === 0) return '<p class="banner ok">No carrier down</p>';
   return `<p class="banner alarm" role="alert">${problems.join('<br>')}</p>`;
 }
@@ -112,9 +113,9 @@ function carrierRow(c: CarrierStatus, now: number): string {
   const pdd = pddText(c);
   return `<tr class="row-${c.state}">
 <td data-label="Carrier"><b class="name">${esc(c.name)}</b><span class="peer">${esc(c.peer)}</span></td>
-<td data-label="State">${badge(c.state)}</td>
+<td data-label="State">${badge(c.state)}${qualityBadge(c)}</td>
 <td data-label="Since">${since(c.since, now)}</td>
-<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}${c.groups.map((g) => `<br><b>${g.state === 'down' ? 'ejected' : 'probing'} for ${esc(g.group)}</b>: ${esc(g.reason)}`).join('')}</td>
+<td data-label="Why" class="why">${c.reason ? esc(c.reason) : '<span class="muted">—</span>'}${c.groups.map((g) => `<br><b>${g.state === 'down' ? 'ejected' : 'probing'} for ${esc(g.group)}</b>: ${esc(g.reason)}`).join('')}${qualityWhy(c)}</td>
 <td data-label="Dials" class="num">${r.dials}</td>
 <td data-label="ASR" class="num">${asr}</td>
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
@@ -122,6 +123,19 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}</td>
 <td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}${spendCell(c)}</td>
 </tr>`;
+}
+
+/** A demoted carrier (or one demoted for a prefix group) gets a second badge under its health state. */
+function qualityBadge(c: CarrierStatus): string {
+  const q = c.quality;
+  if (!q || (q.state !== 'demoted' && q.groups.length === 0)) return '';
+  return `<br>${badge('demoted')}`;
+}
+
+/** Why a demoted carrier is dialed after the others: the figures that demoted it. */
+function qualityWhy(c: CarrierStatus): string {
+  const note = qualityNote(c);
+  return note ? `<br><b>quality</b>: ${esc(note)}` : '';
 }
 
 function routeCarrier(name: string, carriers: readonly CarrierStatus[]): string {
@@ -211,6 +225,7 @@ td[data-label="Since"],td[data-label="When"]{white-space:nowrap}
 .badge{display:inline-block;min-width:76px;text-align:center;padding:2px 8px;border-radius:4px;font-size:12px;font-weight:700;letter-spacing:.05em;color:#fff;background:var(--unknown)}
 .st-up{background:var(--up)}.st-lagged{background:var(--lagged)}.st-down{background:var(--down);box-shadow:0 0 0 2px #fff,0 0 0 4px var(--down)}
 .st-probing{background:var(--probing)}.st-unknown{background:var(--unknown)}.st-disabled{background:var(--disabled)}
+.st-ok{background:var(--up)}.st-demoted{background:var(--lagged)}
 .carriers tr.row-down td{background:#fdecee}
 .carriers tr.row-down td:first-child{box-shadow:inset 6px 0 0 var(--down)}
 .routes{margin:10px 0 0;padding-left:18px}

@@ -2,7 +2,9 @@ import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger
 import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
 import type { CarrierInspection } from '../health/health-map.js';
-import type { CarrierEvent, HealthSnapshot, HealthState } from '../health/types.js';
+import type { QualitySummary } from '../health/quality.js';
+import type { CarrierQuality } from '../health/quality-ledger.js';
+import type { CarrierEvent, HealthSnapshot, HealthState, QualityState } from '../health/types.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
 export interface CarrierStatus {
@@ -19,6 +21,33 @@ export interface CarrierStatus {
   readonly cost?: CarrierCost;
   /** Prefix groups (prefixGroups) the carrier is ejected or recovering for, while it serves every other number. */
   readonly groups: readonly GroupStatus[];
+  /** Quality ordering (health.quality): demoted or not, and the figures behind it; absent where nothing judges. */
+  readonly quality?: QualityStatus;
+}
+
+/** Why a carrier is ordered where it is: its quality state, the figures of the recent window and of its baseline. */
+export interface QualityStatus {
+  readonly state: QualityState;
+  /** Epoch ms of the last demotion or return; 0 = none since start. */
+  readonly since: number;
+  readonly reason: string;
+  readonly recent: QualitySummary;
+  readonly baseline: QualitySummary;
+  /** The prefix groups the carrier is demoted for (its numbers in the group go behind the others). */
+  readonly groups: readonly { readonly group: string; readonly since: number; readonly reason: string }[];
+}
+
+/** A ledger's standing of one carrier, as status carries it. */
+export function qualityStatus(q: CarrierQuality): QualityStatus {
+  const j = q.judgement;
+  return {
+    state: j.state,
+    since: j.since,
+    reason: j.reason,
+    recent: j.recent,
+    baseline: j.baseline,
+    groups: q.groups.filter((g) => g.judgement.state === 'demoted').map((g) => ({ group: g.group, since: g.judgement.since, reason: g.judgement.reason })),
+  };
 }
 
 export interface GroupStatus {
@@ -84,6 +113,8 @@ export interface StatusInput {
   readonly cost?: CostSnapshot;
   /** Per-(carrier, group) ejections, from the health map's inspection. */
   readonly groups?: (carrier: string) => readonly GroupStatus[];
+  /** Quality ordering's standing per carrier (the daemon's QualityLedger snapshot). */
+  readonly quality?: ReadonlyMap<string, CarrierQuality>;
 }
 
 /** The per-(carrier, group) ejections of a health map inspection, by carrier. */
@@ -99,7 +130,7 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}) };
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}), ...qualityOf(i.quality, c.name) };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
@@ -107,6 +138,20 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     events: i.events ?? [],
     cluster: i.cluster ?? CLUSTER_OFF,
   };
+}
+
+function qualityOf(m: ReadonlyMap<string, CarrierQuality> | undefined, name: string): { quality?: QualityStatus } {
+  const q = m?.get(name);
+  return q ? { quality: qualityStatus(q) } : {};
+}
+
+/** `demoted for quality: ASR …` or `demoted for prefix group uk: …`: what status's WHY says of a demoted carrier; empty when none. */
+export function qualityNote(c: Pick<CarrierStatus, 'quality'>): string {
+  const q = c.quality;
+  if (!q) return '';
+  const parts = q.state === 'demoted' ? [`${q.reason} (dialed after the others)`] : [];
+  for (const g of q.groups) parts.push(`prefix group ${g.group} ${g.reason}`);
+  return parts.join('; ');
 }
 
 /** `2/30 ch · 4/10 cps`: in use over this dialer's cap (cps: Dial legs started in the last whole second); no cap, no `/`. */

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load.js';
+import { formatPlan, formatStatus } from '../../src/ops/cli-format.js';
+import { previewPlan } from '../../src/ops/plan-preview.js';
+import { renderStatusPage } from '../../src/ops/status-page.js';
 import { startService, type Service } from '../../src/service.js';
 import { createRecordStore } from '../../src/store/record-store.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -112,6 +115,34 @@ describe('quality ordering through the FastAGI simulator: the whole service, eve
     const rows = sink.attempts.slice(n);
     assert.deepEqual(rows.map((a) => [a.carrier, a.verdict, a.orderReason ?? null]), [['secondary', 'answered', 'moved ahead of demoted primary']]);
     assert.equal(svc.health.snapshot().get('primary')?.state === 'down', false, 'demoted, not ejected');
+  });
+
+  test('status, the status page, plan and /metrics show the demotion and the figures behind it', async () => {
+    const st = svc.status();
+    const p = st.carriers.find((c) => c.name === 'primary');
+    assert.equal(p?.quality?.state, 'demoted');
+    assert.equal(p?.quality?.recent.seized, 4);
+    assert.equal(p?.quality?.baseline.asr, 1);
+    const text = formatStatus(st);
+    assert.match(text, /^primary\s+unknown\s.*DEMOTED\s+AMI off.*demoted: ASR 0% of 4 vs baseline 100% of 6 \(limit 50%\) \(dialed after the others\)$/m);
+    assert.match(text, /^secondary\s+\S+\s.*\sok\s+AMI off/m);
+    assert.match(text, /^ {2}primary: DEMOTED \d+s ago: ASR 0% of 4 vs baseline 100% of 6 \(limit 50%\)$/m);
+    assert.match(text, /^ {2}secondary: in order: ASR 100% of \d+, /m);
+    const page = renderStatusPage(st);
+    assert.match(page, /<b>primary<\/b> demoted for quality: dialed after the others/);
+    assert.match(page, /<span class="badge st-demoted">DEMOTED<\/span>/);
+    const plan = previewPlan(svc.daemon.routing(), (g) => svc.health.snapshotFor(g), { number: NUM }, svc.daemon.nextRotation, () => null, () => null, (c, g) => svc.daemon.qualityLedger.demotion(c, g, clock.now()));
+    assert.deepEqual(plan.orders[0]?.dials.map((d) => [d.carriers[0]?.carrier, d.note]), [
+      ['secondary', 'moved ahead of demoted primary'],
+      ['primary', 'demoted: ASR 0% of 4 vs baseline 100% of 6 (limit 50%)'],
+    ]);
+    const shown = formatPlan(plan);
+    assert.match(shown, /demoted for quality, dialed after the others: primary \(ASR 0% of 4/);
+    assert.match(shown, /1\. secondary .*\n\s+moved ahead of demoted primary\n\s+2\. primary .*\n\s+demoted: ASR 0% of 4/);
+    const metrics = await svc.metrics.registry.metrics();
+    assert.match(metrics, /^failover_agi_carrier_quality_demoted\{carrier="primary",prefix_group=""\} 1$/m);
+    assert.match(metrics, /^failover_agi_carrier_quality_demoted\{carrier="secondary",prefix_group=""\} 0$/m);
+    assert.match(metrics, /^failover_agi_carrier_transitions_total\{carrier="primary",to="demoted",source="quality"\} 1$/m);
   });
 
   test('the demoted carrier is still dialed when the other fails, and first when the other is down', async () => {

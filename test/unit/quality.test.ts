@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { QualitySettings } from '../../src/config/schema.js';
+import type { CarrierConfig } from '../../src/config/types.js';
+import { orderNotes } from '../../src/routing/order-notes.js';
+import type { PlannedTarget } from '../../src/routing/plan.js';
 import { degraded, judgeQuality, NOT_JUDGED, spans, summarize, type QualityJudgement, type QualitySummary } from '../../src/health/quality.js';
 import { QualityWindow, type QualitySample } from '../../src/health/quality-window.js';
 
@@ -132,4 +135,17 @@ describe('summarize and spans from a QualityWindow', () => {
     assert.deepEqual([recent.seized, recent.answered, recent.pddP50, recent.shortShare], [15, 15, 1500, 1]);
     assert.deepEqual([base.seized, base.answered, base.asr], [60, 0, 0]);
   });
+});
+
+describe('orderNotes: the trace of a reordered carrier', () => {
+  const t = (name: string): PlannedTarget => ({ carrier: { name } as CarrierConfig, health: 'up' });
+  const [a, b, c] = [t('a'), t('b'), t('c')];
+  const table: [string, PlannedTarget[], PlannedTarget[], [string, string][], [string, string][]][] = [
+    ['the first carrier demoted: it says why, the ones moved ahead say of which', [a, b, c], [b, c, a], [['a', 'ASR 20%']], [['b', 'moved ahead of demoted a'], ['c', 'moved ahead of demoted a'], ['a', 'demoted: ASR 20%']]],
+    ['the last carrier demoted: nobody moved, it still says why', [a, b, c], [a, b, c], [['c', 'ASR 20%']], [['c', 'demoted: ASR 20%']]],
+    ['two demoted: a carrier ahead of both names both', [a, b, c], [c, a, b], [['a', 'x'], ['b', 'y']], [['c', 'moved ahead of demoted a, b'], ['a', 'demoted: x'], ['b', 'demoted: y']]],
+  ];
+  for (const [name, before, after, why, want] of table) {
+    test(name, () => assert.deepEqual([...orderNotes(before, after, new Map(why))], want));
+  }
 });
