@@ -1,11 +1,12 @@
 import type { AgiChannel } from '../agi/channel.js';
 import {
-  CHANNEL_EXPRESSION,
-  intOrNull,
+  ARM_EXPRESSION,
+  ARMED_STATUS,
   isSafeKey,
   legExpression,
   OUTCOME_EXPRESSION,
   OUTCOME_SEPARATOR,
+  parseChannelBefore,
   parseLeg,
   parseOutcomeFields,
   type AttemptOutcome,
@@ -17,10 +18,15 @@ export type AttemptRun =
   | { readonly ok: true; readonly outcome: AttemptOutcome; readonly endedAt: number }
   | { readonly ok: false; readonly error: Error; readonly endedAt: number };
 
-/** The channel before the first Dial: a second AGI run on a channel starts with the first run's cause and keys (fact 12). */
-export async function readChannel(channel: AgiChannel): Promise<{ cause: number | null; hasKeys: boolean }> {
-  const [cause, keys = ''] = ((await channel.getFullVariable(CHANNEL_EXPRESSION)).data ?? '').split(OUTCOME_SEPARATOR);
-  return { cause: intOrNull(cause), hasKeys: keys.trim() !== '' };
+/**
+ * The channel before the first Dial, armed in the same round trip (ARM_EXPRESSION): a second AGI run on a channel
+ * starts with the first run's cause and keys (fact 12), and from here on the dialplan reads DIALING. Only where
+ * SET() is missing (no func_logic) does arming take a second command.
+ */
+export async function armChannel(channel: AgiChannel): Promise<{ cause: number | null; hasKeys: boolean }> {
+  const before = parseChannelBefore((await channel.getFullVariable(ARM_EXPRESSION)).data ?? '');
+  if (!before.armed) await channel.setVariable('FAILOVER_STATUS', ARMED_STATUS);
+  return { cause: before.cause, hasKeys: before.hasKeys };
 }
 
 /** Keys that hold something a dialplan function call must not see are left out, not read. */

@@ -15,7 +15,7 @@ import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
-import { readChannel, runAttempt } from './attempt-io.js';
+import { armChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
 import { HeldChannels, type CapacityView } from './capacity-ledger.js';
 import type { CostView } from './cost-ledger.js';
@@ -289,11 +289,11 @@ async function dialGroups(
     }
     try {
       if (!armed) {
-        const before = await readChannel(channel);
+        // one round trip: the cause and keys before any Dial, and DIALING set, since from here on a Dial may have
+        // rung someone and the dialplan must never fall back to its static cascade
+        const before = await armChannel(channel);
         causeBefore = before.cause;
         staleKeys = before.hasKeys;
-        // from here on a Dial may have rung someone: the dialplan must never fall back to its static cascade
-        await channel.setVariable('FAILOVER_STATUS', 'DIALING');
         armed = true;
       }
       // the keys must be this attempt's only; a channel no Dial has touched has none to clear (one round trip less)

@@ -46,11 +46,31 @@ export const OUTCOME_SEPARATOR = '|';
 export const OUTCOME_EXPRESSION = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}';
 
 /**
- * Read once before the first Dial: the cause, so a change during the Dial can be proven, and the per-leg table,
- * which is empty on a channel no Dial has touched, so HangupCauseClear can be left out then (a second AGI run
- * on the channel inherits the first one's keys: fact 12).
+ * Read once before the first Dial, and the channel armed in the same round trip: the cause, so a change during the
+ * Dial can be proven; `FAILOVER_STATUS=DIALING`, set by `SET()` as the expression is expanded, so from here on a
+ * daemon that dies can never make the dialplan read "no Dial was placed"; and the per-leg table, which is empty on
+ * a channel no Dial has touched, so HangupCauseClear can be left out then (a second AGI run on the channel inherits
+ * the first one's keys: fact 12). The keys go last: channel names hold no `|`.
+ *
+ * SET() sets the variable as SET VARIABLE does (func_logic.c:266-286 and res_agi.c:3405-3416 both call
+ * pbx_builtin_setvar_helper) and expands to the value; GET FULL VARIABLE expands left to right
+ * (pbx_variables.c:407-583). Without func_logic it expands to nothing (pbx_variables.c:537-583, "Function SET not
+ * registered"), which the reply shows: the daemon then sets the variable by SET VARIABLE.
  */
-export const CHANNEL_EXPRESSION = '${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}';
+export const ARMED_STATUS = 'DIALING';
+export const ARM_EXPRESSION = `\${HANGUPCAUSE}|\${SET(FAILOVER_STATUS=${ARMED_STATUS})}|\${HANGUPCAUSE_KEYS()}`;
+
+export interface ChannelBefore {
+  readonly cause: number | null;
+  /** The read set FAILOVER_STATUS itself (SET() answered with the value). */
+  readonly armed: boolean;
+  readonly hasKeys: boolean;
+}
+
+export function parseChannelBefore(expanded: string): ChannelBefore {
+  const [cause, armed = '', keys = ''] = expanded.split(OUTCOME_SEPARATOR);
+  return { cause: intOrNull(cause), armed: armed === ARMED_STATUS, hasKeys: keys.trim() !== '' };
+}
 
 /**
  * A key is put inside a dialplan function call: it may hold nothing that ends an argument or opens an expression.

@@ -63,6 +63,13 @@ export interface Evaluation {
   readonly log: readonly AsteriskLogLine[];
   /** False when a function failed (its read returned -1): GET VARIABLE then answers `200 result=0`. */
   readonly ok: boolean;
+  /** Variables SET() wrote while evaluating, in order, as [name, value]: the caller applies them to its state. */
+  readonly sets?: readonly (readonly [string, string])[];
+}
+
+/** The state after an evaluation's SET() writes. */
+export function withSets(s: ChannelState, e: Evaluation): ChannelState {
+  return (e.sets ?? []).reduce((st, [name, value]) => setVariable(st, name, value), s);
 }
 
 /** `${...}` spans at the top level of `text`, each with its inner text; nesting counts `${` against `}`. */
@@ -93,19 +100,26 @@ function* spans(text: string): Generator<{ start: number; end: number; inner: st
  */
 export function expand(expr: string, s: ChannelState): Evaluation {
   const log: AsteriskLogLine[] = [];
+  const sets: (readonly [string, string])[] = [];
+  // left to right (pbx_variables.c:407-583): what a SET() wrote is what a later `${VAR}` of the same expression reads
+  let cur = s;
   let out = '';
   let last = 0;
   for (const sp of spans(expr)) {
     out += expr.slice(last, sp.start);
-    const inner = expand(sp.inner, s);
+    const inner = expand(sp.inner, cur);
     log.push(...inner.log);
-    const r = lookup(inner.value, s);
+    sets.push(...(inner.sets ?? []));
+    cur = withSets(cur, inner);
+    const r = lookup(inner.value, cur);
     log.push(...r.log);
+    sets.push(...(r.sets ?? []));
+    cur = withSets(cur, r);
     out += r.value;
     last = sp.end;
   }
   out += expr.slice(last);
-  return { value: out, log, ok: true };
+  return { value: out, log, ok: true, sets };
 }
 
 /** One variable or function read by name (pbx_retrieve_variable / ast_func_read). */
@@ -119,7 +133,20 @@ export function lookup(name: string, s: ChannelState): Evaluation {
   const [, f = '', args = ''] = fn;
   if (f === 'HANGUPCAUSE_KEYS') return { value: [...s.causes.keys()].join(','), log: [], ok: true };
   if (f === 'HANGUPCAUSE') return hangupCause(args, s);
+  if (f === 'SET') return setFunction(args);
   return { value: '', log: [{ level: 'ERROR', text: `pbx_functions.c: Function ${f} not registered` }], ok: false };
+}
+
+/**
+ * SET(name=value) (func_logic.c:266-286): the name up to the first `=`, both sides stripped, set as SET VARIABLE
+ * sets it (pbx_builtin_setvar_helper); the result is the value. No `=`: a WARNING, and the read fails.
+ */
+function setFunction(args: string): Evaluation {
+  const eq = args.indexOf('=');
+  const name = eq >= 0 ? args.slice(0, eq).trim() : args.trim();
+  if (eq < 0 || name === '') return { value: '', log: [{ level: 'WARNING', text: 'func_logic.c: Syntax SET(<varname>=[<value>])' }], ok: false };
+  const value = args.slice(eq + 1).trim();
+  return { value, log: [], ok: true, sets: [[name, value]] };
 }
 
 /**

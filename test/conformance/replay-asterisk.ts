@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { parseArgs } from '../sim/agi-sim.js';
 import type { CapturedAttempt } from './capture-reader.js';
-import { afterDial, clearCauses, expand, lookup, setVariable, type AsteriskLogLine, type ChannelState } from './channel-state.js';
+import { afterDial, clearCauses, expand, lookup, setVariable, withSets, type AsteriskLogLine, type ChannelState } from './channel-state.js';
 import { matchDial } from './dial-match.js';
 
 /**
@@ -146,6 +146,9 @@ export function replay(plan: ReplayPlan): Promise<ReplayResult> {
           if (argv.length < 4) return usage('GET FULL VARIABLE <variablename> [<channel name>]');
           const r = expand(argv[3] ?? '', state);
           asteriskLog.push(...r.log.map((l) => ({ ...l, command: line })));
+          // a SET() in the expression sets the variable as SET VARIABLE would (func_logic.c:266-286)
+          for (const [name, value] of r.sets ?? []) sets.push({ name, value, index: cmd });
+          state = withSets(state, r);
           return `200 result=1 (${r.value})\n`;
         }
         case 'get variable': {

@@ -81,15 +81,27 @@ describe('every attempt is judged by what it produced', () => {
 
   test('DIALING is set before the first Dial, so a daemon gone mid-Dial can never read as "no Dial placed"', async () => {
     const before = d.sink.attempts.length;
-    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 50 } }, { dropAfterCommand: 3 });
+    // Asterisk goes right after the Dial's reply (command 2: the arming read, then the Dial)
+    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 50 } }, { dropAfterCommand: 2 });
     assert.equal(r.dials.length, 1);
     // the Dial's record is written when the daemon sees the socket go, which may be after the simulator resolves
     await until(() => d.sink.attempts.length > before);
     assert.equal(d.sink.attempts[before]?.verdict, 'stop');
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'DIALING');
+    assert.deepEqual(r.sets, [['FAILOVER_STATUS', 'DIALING']], 'set once, by the read before the Dial');
     const firstDial = r.commands.findIndex((c) => c.startsWith('EXEC Dial'));
-    const dialing = r.commands.indexOf('SET VARIABLE FAILOVER_STATUS "DIALING"');
-    assert.ok(dialing >= 0 && dialing < firstDial);
+    assert.equal(firstDial, 1, 'one round trip before the Dial');
+    assert.match(r.commands[0] ?? '', /^GET FULL VARIABLE ".*\$\{SET\(FAILOVER_STATUS=DIALING\)\}/);
+  });
+
+  test('an Asterisk without func_logic (SET() expands to nothing): DIALING is set by SET VARIABLE, still before the first Dial', async () => {
+    const before = d.sink.attempts.length;
+    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 50 } }, { withoutFuncLogic: true, dropAfterCommand: 3 });
+    assert.equal(r.dials.length, 1);
+    await until(() => d.sink.attempts.length > before);
+    assert.equal(r.vars.get('FAILOVER_STATUS'), 'DIALING');
+    assert.deepEqual(r.commands.slice(0, 3).map((c) => c.split(' ').slice(0, 2).join(' ')), ['GET FULL', 'SET VARIABLE', 'EXEC Dial']);
+    assert.equal(r.commands[1], 'SET VARIABLE FAILOVER_STATUS "DIALING"');
   });
 
   test('a second AGI run on the channel (two_agi_runs_same_channel) starts clean: leftovers decide nothing', async () => {
@@ -98,7 +110,7 @@ describe('every attempt is judged by what it produced', () => {
     const r = await call({ 'carrier-primary': { kind: 'blackhole', afterMs: 2 }, 'carrier-b': { kind: 'reject', sip: 486 } }, { initialVars: leftovers, initialKeys: { 'SIP/carrier-primary-00000031': 'SIP 503 Service Unavailable' } });
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'BUSY');
     assert.equal(r.vars.get('FAILOVER_CAUSE'), '17');
-    assert.equal(r.commands[2], 'EXEC HangupCauseClear ""', 'the first run left keys: they are cleared before the first Dial');
+    assert.equal(r.commands[1], 'EXEC HangupCauseClear ""', 'the first run left keys: they are cleared before the first Dial');
     const recs = d.sink.attempts.slice(before);
     assert.deepEqual(recs.map((x) => [x.verdict, x.cause, x.sipCode]), [['next', null, null], ['stop', 17, 486]], 'the first run\'s 34 and its 503 leg are not this run\'s');
   });

@@ -22,13 +22,12 @@ describe('failover through TCP against the simulated Asterisk', () => {
     assert.equal(r.vars.get('FAILOVER_CARRIER'), 'secondary');
     assert.equal(r.vars.get('FAILOVER_ATTEMPTS'), '2');
     assert.equal(r.vars.get('DIALSTATUS'), 'ANSWER');
-    // the channel before (no keys: no HangupCauseClear needed), DIALING before the first Dial; then per attempt
-    // HangupCauseClear (from the second on), Dial, the outcome, each leg by name
+    // the channel before (no keys: no HangupCauseClear needed) with DIALING set in the same read, so the first
+    // Dial is the second command; then per attempt HangupCauseClear (from the second on), Dial, the outcome, each leg by name
     const outcome = 'GET FULL VARIABLE "${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"';
     const leg = (k: string) => `GET FULL VARIABLE "\${HANGUPCAUSE(${k},ast)}|\${HANGUPCAUSE(${k},tech)}"`;
     assert.deepEqual(r.commands, [
-      'GET FULL VARIABLE "${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"',
-      'SET VARIABLE FAILOVER_STATUS "DIALING"',
+      'GET FULL VARIABLE "${HANGUPCAUSE}|${SET(FAILOVER_STATUS=DIALING)}|${HANGUPCAUSE_KEYS()}"',
       'EXEC Dial "SIP/15552345678@carrier-primary,30^5,T"',
       outcome,
       leg('SIP/carrier-primary-00000000'),

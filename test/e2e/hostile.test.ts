@@ -6,10 +6,10 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 
 const NUM = '15552345678';
 const OK: Record<string, Behaviour> = { 'carrier-primary': { kind: 'reject', sip: 503 }, 'carrier-b': { kind: 'answer' } };
-/** The daemon's first commands: the channel read, FAILOVER_STATUS=DIALING, then Dial (no keys to clear yet) and the outcome read. */
-const ARM = 2;
-const DIAL = 3;
-const READ = 4;
+/** The daemon's first commands: the channel read that also sets FAILOVER_STATUS=DIALING, then Dial (no keys to clear yet) and the outcome read. */
+const ARM = 1;
+const DIAL = 2;
+const READ = 3;
 
 /** Sends raw bytes and resolves with what came back when the daemon closes the socket (or after ms). */
 function raw(port: number, bytes: string | Buffer, ms = 2000): Promise<{ text: string; closed: boolean }> {
@@ -84,7 +84,7 @@ describe('hostile and broken input', () => {
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
   });
 
-  test('510 to the SET before the first Dial: no Dial, the call ends with ERROR', async () => {
+  test('510 to the arming read before the first Dial: no Dial, the call ends with ERROR', async () => {
     const r = await simulateCall({ port: d.port, args: [NUM], carriers: OK, rawReplies: { [ARM]: '510 Invalid or unknown command\n' } });
     assert.equal(r.dials.length, 0);
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'ERROR');

@@ -45,16 +45,19 @@ const SCENARIO: Record<string, string> = {
   c401: 'carrier_401',
   cring: 'carrier_ring_no_answer',
   cbye: 'carrier_answer_then_bye',
+  cswallow: 'carrier_swallow',
 };
 /** Dial's ring timeout for the ringing carrier: short, so ring-out cases stay a few seconds. */
 const RING_S = 3;
+/** The swallowing carrier's progress timeout (its carrier config): what each of its Dials costs before the next carrier. */
+const SWALLOW_PROGRESS_S = 2;
 
 const CARRIERS = Object.keys(SCENARIO).map((name) => ({
   name,
   dial: `SIP/\${number}@carrier-${name}`,
   peer: `carrier-${name}`,
   ringTimeout: name === 'cring' ? RING_S : 20,
-  progressTimeout: 5,
+  progressTimeout: name === 'cswallow' ? SWALLOW_PROGRESS_S : 5,
 }));
 
 /** Each route is its own context (route name = AGI script = context), so a test picks its carriers by the context it calls. */
@@ -66,7 +69,11 @@ const ROUTES = [
   { name: 'busy', carriers: ['c486', 'cbye'] },
   { name: 'killed', carriers: ['cring', 'cbye'] },
   { name: 'daemon-down', carriers: ['c503', 'cbye'] },
+  { name: 'swallow', carriers: ['cswallow', 'cbye'] },
+  { name: 'timing', carriers: ['c486'] },
 ];
+/** Calls of the timing case: one quick Dial each (486), to a daemon in its own process as a user runs it. */
+const TIMING_CALLS = 20;
 
 interface CallSeen {
   readonly uniqueid: string;
@@ -86,7 +93,11 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
   const carriers: Proc[] = [];
   let daemon: TestDaemon;
   let killedPort = 0;
+  let timingPort = 0;
+  const timingCalls: string[] = [];
   let seq = 0;
+  /** Each swallowed attempt: the daemon's clock, and the Asterisk log's view printed with the timings. */
+  const swallowedLost: { dialMs: number; lostMs: number; uniqueid: string }[] = [];
   const run = `${Math.floor(Date.now() / 1000)}`;
 
   function dialplanFor(route: string, agiPort: number): string {
@@ -108,8 +119,9 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     const withMedia = labCarriers.map((c, i) => ({ ...c, mediaPort: 40000 + ((media + i * 10) % 20000) }));
     const agiPort = await freePort();
     killedPort = await freePort();
+    timingPort = await freePort();
     const downPort = await freePort();
-    const dialplan = ROUTES.map((r) => dialplanFor(r.name, r.name === 'killed' ? killedPort : r.name === 'daemon-down' ? downPort : agiPort)).join('\n');
+    const dialplan = ROUTES.map((r) => dialplanFor(r.name, r.name === 'killed' ? killedPort : r.name === 'timing' ? timingPort : r.name === 'daemon-down' ? downPort : agiPort)).join('\n');
     const amiPort = await freePort();
     const conf = writeAsteriskEtc(paths, { dir, sipPort: await freeUdpPort(), amiPort, carriers: withMedia, dialplan });
     for (const c of withMedia) carriers.push(startCarrier(paths, c, dir));
@@ -125,7 +137,13 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     if (!paths) return;
     const log = readLog(dir);
     const timings = agiTimings(log);
-    if (timings.length > 0) console.log(summarizeTimings(timings));
+    if (timings.length > 0) console.log(summarizeTimings(timings.filter((t) => !timingCalls.includes(t.uniqueid))));
+    const own = timings.filter((t) => timingCalls.includes(t.uniqueid));
+    if (own.length > 0) console.log(`the daemon in its own process (failover-agi run, info logs), ${own.length} calls:\n${summarizeTimings(own)}`);
+    for (const w of swallowedLost) {
+      const t = timings.find((s) => s.uniqueid === w.uniqueid);
+      if (t) console.log(`swallowed INVITE as Asterisk logged it: Dial ${t.dialMs[0]} ms, its reply → the next EXEC Dial ${t.betweenDialsMs[0]} ms; time lost per swallowed attempt ${(t.dialMs[0] ?? 0) + (t.betweenDialsMs[0] ?? 0)} ms`);
+    }
     ami?.close();
     await asterisk?.stop();
     for (const c of carriers) await c.stop();
@@ -232,6 +250,28 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     assert.equal(c.end['HangupCause'], '17');
   });
 
+  test('the first carrier swallows the INVITE (no response at all): its progress timeout ends the Dial after ≈2 s, CHANUNAVAIL, and the next carrier answers', async () => {
+    const c = await call('swallow');
+    assert.deepEqual(rows(c), [
+      // no SIP response: no key, no SIP code; the channel's cause is untouched (0 on a fresh channel), so no cause (captures/multi/seq_503_then_progress_timeout)
+      ['cswallow', 'CHANUNAVAIL', null, null, 'next'],
+      ['cbye', 'ANSWER', 200, 16, 'answered'],
+    ]);
+    assert.equal(c.dials.length, 2);
+    assert.match(c.dials[0] ?? '', /^SIP\/carrier-cswallow-/);
+    const [swallowed, answered] = c.records as [AttemptRecord, AttemptRecord];
+    assert.match(swallowed.dialString, new RegExp(`\\^${SWALLOW_PROGRESS_S},`), 'the carrier\'s progressTimeout is in the Dial string');
+    // Dial's progress timer (ring timeout 20 s, chan_sip timer B 32 s): ≈2 s, not either of the others
+    const dialMs = swallowed.endedAt - swallowed.startedAt;
+    assert.ok(dialMs >= SWALLOW_PROGRESS_S * 1000 - 50 && dialMs < SWALLOW_PROGRESS_S * 1000 + 1000, `swallowed Dial took ${dialMs} ms`);
+    const lostMs = answered.startedAt - swallowed.startedAt;
+    assert.ok(lostMs >= dialMs);
+    assert.equal(c.end['FailoverStatus'], 'ANSWER');
+    assert.equal(c.end['FailoverCarrier'], 'cbye');
+    swallowedLost.push({ dialMs, lostMs, uniqueid: c.uniqueid });
+    console.log(`swallowed INVITE (progressTimeout ${SWALLOW_PROGRESS_S} s): the Dial took ${dialMs} ms, the next carrier's Dial started ${lostMs} ms after it (daemon clock)`);
+  });
+
   test('no daemon on the AGI port: AGISTATUS=FAILURE, FAILOVER_STATUS empty → the static cascade dials (503, then the answer)', async () => {
     const c = await call('daemon-down');
     assert.equal(c.records.length, 0);
@@ -241,6 +281,26 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     assert.deepEqual(staticDials, [`Dial(SIP/${NUMBER}@carrier-c503,20^5,T)`, `Dial(SIP/${NUMBER}@carrier-cbye,20^5,T)`]);
     assert.equal(c.dials.length, 2);
     assert.equal(c.end['DialStatus'], 'ANSWER');
+  });
+
+  test(`timing: ${TIMING_CALLS} calls to a daemon in its own process, one Dial each (486): each ran only the pre-Dial commands, then the Dial`, async () => {
+    // the in-process daemon shares its event loop with this test's AMI reader: for the figures, the daemon as a user runs it
+    const d: CliDaemon = await startCliDaemon({ agi: { port: timingPort }, carriers: CARRIERS, routes: ROUTES });
+    try {
+      for (let i = 0; i < TIMING_CALLS; i++) {
+        const c = await call('timing');
+        assert.equal(c.dials.length, 1);
+        assert.equal(c.end['FailoverStatus'], 'BUSY');
+        timingCalls.push(c.uniqueid);
+      }
+    } finally {
+      d.kill('SIGTERM');
+      await d.exited;
+      rmSync(d.dir, { recursive: true, force: true });
+    }
+    const seen = agiTimings(readLog(dir)).filter((t) => timingCalls.includes(t.uniqueid));
+    assert.equal(seen.length, TIMING_CALLS, 'every timing call is in Asterisk\'s AGI debug log');
+    for (const t of seen) assert.ok(t.headerToDialMs !== null, `${t.uniqueid} reached its Dial`);
   });
 
   test('the daemon is killed (SIGKILL) during the Dial: FAILOVER_STATUS=DIALING, and the dialplan does not dial again', async () => {

@@ -18,6 +18,8 @@ export const LAB_ENV = {
   modules: 'FAILOVER_AGI_LAB_MODULES',
   sipp: 'FAILOVER_AGI_LAB_SIPP',
   keep: 'FAILOVER_AGI_LAB_KEEP',
+  /** Comma-separated modules to leave out (`func_logic.so`: an Asterisk without SET()). */
+  noload: 'FAILOVER_AGI_LAB_NOLOAD',
 } as const;
 
 export interface LabPaths {
@@ -74,6 +76,10 @@ export interface AsteriskFiles {
 export const AMI_USER = 'interop';
 export const AMI_SECRET = 'interop-secret';
 
+function noloads(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[LAB_ENV.noload] ?? '').split(',').map((m) => m.trim()).filter((m) => /^[a-z0-9_]+\.so$/.test(m));
+}
+
 /** Writes a scratch etc/ (and the directories asterisk.conf points at) for one lab run. */
 export function writeAsteriskEtc(paths: LabPaths, f: AsteriskFiles): string {
   const etc = join(f.dir, 'etc');
@@ -102,10 +108,10 @@ export function writeAsteriskEtc(paths: LabPaths, f: AsteriskFiles): string {
   );
   writeFileSync(
     join(etc, 'modules.conf'),
-    ['[modules]', 'autoload = yes', 'noload = chan_pjsip.so', 'noload = res_pjsip.so', 'noload = chan_dahdi.so', 'noload = chan_iax2.so', ''].join('\n'),
+    ['[modules]', 'autoload = yes', 'noload = chan_pjsip.so', 'noload = res_pjsip.so', 'noload = chan_dahdi.so', 'noload = chan_iax2.so', ...noloads().map((m) => `noload = ${m}`), ''].join('\n'),
   );
-  // milliseconds in every line: the timing figures (header → first Dial, per-command round trips) come from this log
-  writeFileSync(join(etc, 'logger.conf'), ['[general]', 'dateformat = %F %T.%3q', '[logfiles]', 'full => notice,warning,error,verbose', ''].join('\n'));
+  // microseconds in every line (%6q, main/stdtime/localtime.c): the timing figures (header → first Dial, per-command round trips) come from this log
+  writeFileSync(join(etc, 'logger.conf'), ['[general]', 'dateformat = %F %T.%6q', '[logfiles]', 'full => notice,warning,error,verbose', ''].join('\n'));
   writeFileSync(join(etc, 'rtp.conf'), ['[general]', 'rtpstart = 31000', 'rtpend = 31999', ''].join('\n'));
   writeFileSync(
     join(etc, 'manager.conf'),

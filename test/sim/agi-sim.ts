@@ -64,6 +64,8 @@ export interface SimCallOptions {
   readonly carriers: Readonly<Record<string, Behaviour | readonly Behaviour[]>>;
   /** Channel variables already set when the AGI starts: a second AGI() on a channel inherits the first's (fact 12). */
   readonly initialVars?: Readonly<Record<string, string>>;
+  /** An Asterisk without func_logic: `${SET(...)}` expands to nothing and sets nothing. */
+  readonly withoutFuncLogic?: boolean;
   /** The per-leg cause table left by an earlier run: key → tech. */
   readonly initialKeys?: Readonly<Record<string, string>>;
   /** Send `HANGUP` after the reply to the Nth command (0 = right after the header block). */
@@ -87,7 +89,7 @@ export interface SimCallResult {
   /** EXEC Dial received after the caller hung up: app_dial places no call for these (fact 8). */
   readonly deadDials: string[];
   readonly vars: Map<string, string>;
-  /** Every SET VARIABLE in order, as [name, value]. */
+  /** Every SET VARIABLE and every SET() in a GET FULL VARIABLE, in order, as [name, value]. */
   readonly sets: [string, string][];
   /** func_hangupcause WARNINGs the daemon's reads would have made Asterisk log (fact 2, fact 9). */
   readonly warnings: string[];
@@ -165,8 +167,16 @@ export interface CauseEntry {
   readonly ast: string;
 }
 
-/** Expands `${VAR}` and `${FUNC(args)}` with nesting, as GET FULL VARIABLE does, for the functions the daemon reads. */
-export function expand(expr: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[] = []): string {
+/** What an expansion may change besides its result: the variables SET() wrote, and whether func_logic is loaded. */
+export interface ExpandOptions {
+  /** SET() appends here, as SET VARIABLE does to SimCallResult.sets. */
+  readonly sets?: [string, string][];
+  /** func_logic not loaded: SET() is an unregistered function and expands to nothing (pbx_variables.c:537-583). */
+  readonly withoutFuncLogic?: boolean;
+}
+
+/** Expands `${VAR}` and `${FUNC(args)}` with nesting, left to right, as GET FULL VARIABLE does, for the functions the daemon uses. */
+export function expand(expr: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[] = [], opts: ExpandOptions = {}): string {
   let out = '';
   let i = 0;
   while (i < expr.length) {
@@ -182,8 +192,8 @@ export function expand(expr: string, vars: Map<string, string>, causes: Map<stri
         if (expr[j] === '}') depth--;
         j++;
       }
-      const inner = expand(expr.slice(i + 2, j - 1), vars, causes, warnings);
-      out += evaluate(inner, vars, causes, warnings);
+      const inner = expand(expr.slice(i + 2, j - 1), vars, causes, warnings, opts);
+      out += evaluate(inner, vars, causes, warnings, opts);
       i = j;
     } else {
       out += expr[i];
@@ -193,10 +203,22 @@ export function expand(expr: string, vars: Map<string, string>, causes: Map<stri
   return out;
 }
 
-function evaluate(name: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[]): string {
+function evaluate(name: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[], opts: ExpandOptions): string {
   const fn = /^([A-Z_]+)\((.*)\)$/.exec(name);
   if (!fn) return vars.get(name) ?? '';
   const [, f, argText = ''] = fn;
+  if (f === 'SET') {
+    if (opts.withoutFuncLogic) return '';
+    // func_logic.c:266-286: name up to the first '=', both stripped; set like SET VARIABLE, and the value is the result
+    const eq = argText.indexOf('=');
+    if (eq <= 0) return '';
+    const varName = argText.slice(0, eq).trim();
+    const value = argText.slice(eq + 1).trim();
+    opts.sets?.push([varName, value]);
+    // HANGUPCAUSE is a built-in looked up before channel variables: setting it changes nothing read back (fact 14)
+    if (varName !== 'HANGUPCAUSE') vars.set(varName, value);
+    return value;
+  }
   if (f === 'HANGUPCAUSE_KEYS') return [...causes.keys()].join(',');
   if (f === 'HANGUPCAUSE') {
     // hangupcause_read(): channel = first argument, type = the rest; several keys make the type unrecognizable (fact 9)
@@ -425,7 +447,7 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       const words = argv.map((a) => a.toLowerCase());
       if (words[0] === 'get' && words[1] === 'full' && words[2] === 'variable') {
         if (argv.length < 4) return '520-Invalid command syntax.  Proper usage follows:\nUsage: GET FULL VARIABLE <variablename> [<channel name>]\n520 End of proper usage.\n';
-        return `200 result=1 (${expand(argv[3] ?? '', vars, causes, warnings)})\n`;
+        return `200 result=1 (${expand(argv[3] ?? '', vars, causes, warnings, { sets, withoutFuncLogic: opts.withoutFuncLogic ?? false })})\n`;
       }
       if (words[0] === 'get' && words[1] === 'variable') {
         const v = vars.get(argv[2] ?? '');

@@ -35,10 +35,11 @@ sub process_request {
     my $AGI = Asterisk::AGI->new;
     my %input = $AGI->ReadParse();
     my $number = $input{'arg_1'} // '';
-    my $inherited = $AGI->get_full_variable('"${HANGUPCAUSE}|${HANGUPCAUSE_KEYS()}"') // '';
-    my (undef, $keys) = split /\|/, $inherited, 2;
+    # the daemon's arming read: the cause and keys a first run left, and FAILOVER_STATUS set by SET() in the same round trip
+    my $inherited = $AGI->get_full_variable('"${HANGUPCAUSE}|${SET(FAILOVER_STATUS=DIALING)}|${HANGUPCAUSE_KEYS()}"') // '';
+    my (undef, $armed, $keys) = split /\|/, $inherited, 3;
     $keys //= '';
-    $AGI->set_variable('FAILOVER_STATUS', 'DIALING');
+    $AGI->set_variable('FAILOVER_STATUS', 'DIALING') unless ($armed // '') eq 'DIALING';
     my ($status, $cause, $carrier, $attempts) = ('', '', '', 0);
     foreach my $c (@carriers) {
         $attempts++;
