@@ -114,6 +114,14 @@ describe('channel state and expressions', { skip: present ? false : 'no captures
   test('SET VARIABLE HANGUPCAUSE changes nothing the built-in returns (fact 14)', () => {
     assert.equal(expand('${HANGUPCAUSE}', setVariable(freshChannel(), 'HANGUPCAUSE', '19')).value, '0');
   });
+  test('SET() inside an expression sets the variable and expands to its value, left to right (func_logic.c:266-286); without `=` a WARNING', () => {
+    const r = expand('${FAILOVER_STATUS}|${HANGUPCAUSE}|${SET(FAILOVER_STATUS=DIALING)}|${FAILOVER_STATUS}|${HANGUPCAUSE_KEYS()}', freshChannel());
+    assert.equal(r.value, '|0|DIALING|DIALING|');
+    assert.deepEqual(r.sets, [['FAILOVER_STATUS', 'DIALING']]);
+    assert.deepEqual(r.log, []);
+    const bad = expand('${SET(FAILOVER_STATUS)}', freshChannel());
+    assert.deepEqual([bad.value, bad.sets, bad.log.map((l) => l.level)], ['', [], ['WARNING']]);
+  });
 });
 
 describe('Dial comparison', () => {

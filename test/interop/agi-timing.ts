@@ -38,14 +38,14 @@ export interface AgiSession {
 }
 
 interface Entry {
-  /** ms since the epoch, with the log's sub-millisecond digits. */
+  /** µs since the epoch: an integer, so the gaps are exact (ms with a fraction would lose the last digits). */
   readonly t: number;
   readonly tx: boolean;
   readonly text: string;
 }
 
-function stampMs(date: string, fraction: string): number {
-  return Date.parse(`${date.replace(' ', 'T')}`) + Number(`0.${fraction}`) * 1000;
+function stampUs(date: string, fraction: string): number {
+  return Date.parse(date.replace(' ', 'T')) * 1000 + Number(fraction.padEnd(6, '0'));
 }
 
 export function agiTimings(log: string): AgiSession[] {
@@ -56,7 +56,7 @@ export function agiTimings(log: string): AgiSession[] {
     const m = LINE.exec(line);
     if (!m) continue;
     const [, date, fraction, tid, dir, text] = m as unknown as [string, string, string, string, string, string];
-    const t = stampMs(date, fraction);
+    const t = stampUs(date, fraction);
     if (dir === 'Tx >>' && text.startsWith('agi_network:')) {
       const s: Entry[] = [];
       open.set(tid, s);
@@ -78,7 +78,8 @@ export function verbOf(command: string): string {
   return known.find((k) => upper === k || upper.startsWith(`${k} `)) ?? (words[0] ?? '').toUpperCase();
 }
 
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+/** µs → ms with three decimals. */
+const ms = (us: number): number => us / 1000;
 
 function summarize(tid: string, s: Entry[]): AgiSession | null {
   const headerEnd = s.findIndex((e) => e.tx && e.text === '');
@@ -104,14 +105,14 @@ function summarize(tid: string, s: Entry[]): AgiSession | null {
     const beforeDial = dialAt >= 0 && i <= dialAt;
     if (prev.tx && !cur.tx) {
       // the header's end → the first command is the daemon's too, but it is not a turnaround
-      if (i > 1) turnarounds.push(round(gap));
+      if (i > 1) turnarounds.push(ms(gap));
       if (beforeDial) daemonPre += gap;
-      if (cur.text.startsWith('EXEC Dial') && lastDialReply !== null) between.push(round(cur.t - lastDialReply));
+      if (cur.text.startsWith('EXEC Dial') && lastDialReply !== null) between.push(ms(cur.t - lastDialReply));
     } else if (!prev.tx && cur.tx) {
       if (prev.text.startsWith('EXEC Dial')) {
-        dials.push(round(gap));
+        dials.push(ms(gap));
         lastDialReply = cur.t;
-      } else asterisk.push([verbOf(prev.text), round(gap)]);
+      } else asterisk.push([verbOf(prev.text), ms(gap)]);
       if (beforeDial) asteriskPre += gap;
     }
   }
@@ -119,11 +120,11 @@ function summarize(tid: string, s: Entry[]): AgiSession | null {
   return {
     channelThread: tid,
     uniqueid: uid,
-    headerToFirstCommandMs: round(first.t - t0),
-    headerToDialMs: dial ? round(dial.t - t0) : null,
+    headerToFirstCommandMs: ms(first.t - t0),
+    headerToDialMs: dial ? ms(dial.t - t0) : null,
     preDialCommands: rest.slice(0, dialAt >= 0 ? dialAt : rest.length).filter((e) => !e.tx).map((e) => e.text),
-    preDialDaemonMs: dial ? round(daemonPre) : null,
-    preDialAsteriskMs: dial ? round(asteriskPre) : null,
+    preDialDaemonMs: dial ? ms(daemonPre) : null,
+    preDialAsteriskMs: dial ? ms(asteriskPre) : null,
     turnaroundsMs: turnarounds,
     asteriskMs: asterisk,
     betweenDialsMs: between,
@@ -136,7 +137,7 @@ export function median(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : round(((s[mid - 1] as number) + (s[mid] as number)) / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : Math.round((((s[mid - 1] as number) + (s[mid] as number)) / 2) * 1000) / 1000;
 }
 
 function stats(xs: readonly number[]): string {

@@ -142,7 +142,12 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     if (own.length > 0) console.log(`the daemon in its own process (failover-agi run, info logs), ${own.length} calls:\n${summarizeTimings(own)}`);
     for (const w of swallowedLost) {
       const t = timings.find((s) => s.uniqueid === w.uniqueid);
-      if (t) console.log(`swallowed INVITE as Asterisk logged it: Dial ${t.dialMs[0]} ms, its reply → the next EXEC Dial ${t.betweenDialsMs[0]} ms; time lost per swallowed attempt ${(t.dialMs[0] ?? 0) + (t.betweenDialsMs[0] ?? 0)} ms`);
+      if (!t) continue;
+      const lost = Math.round(((t.dialMs[0] ?? 0) + (t.betweenDialsMs[0] ?? 0)) * 1000) / 1000;
+      console.log(
+        `swallowed INVITE as Asterisk logged it: Dial ${t.dialMs[0]} ms, its reply → the next EXEC Dial ${t.betweenDialsMs[0]} ms; ` +
+          `time lost per swallowed attempt (EXEC Dial → the next carrier's EXEC Dial) ${lost} ms, ${Math.round((lost - SWALLOW_PROGRESS_S * 1000) * 1000) / 1000} ms past the progress timeout`,
+      );
     }
     ami?.close();
     await asterisk?.stop();
