@@ -296,11 +296,15 @@ async function dialGroups(
         staleKeys = before.hasKeys;
         armed = true;
       }
-      // the keys must be this attempt's only; a channel no Dial has touched has none to clear (one round trip less)
+      // the keys must be this attempt's only; a table with none has nothing to clear (one round trip less): a channel
+      // no Dial has touched, or one whose last Dial got no SIP response: the outcome read's HANGUPCAUSE_KEYS() is the
+      // whole table (func_hangupcause.c:178-197), and only a Dial adds to it, forwarding its legs' cause frames to
+      // this channel (app_dial.c:1809-1810 → channel.c:4647)
       if (staleKeys) {
         const clear = await channel.exec('HangupCauseClear', '');
         if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
       }
+      // a Dial cut short may have left keys nobody read
       staleKeys = true;
     } catch (err) {
       release(usable, 'AGI error before the Dial');
@@ -333,6 +337,7 @@ async function dialGroups(
       return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped, overBudget };
     }
     const o = run.outcome;
+    staleKeys = o.keys.length > 0;
     causeBefore = o.channelCause;
     const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
     const legs = usable.map((t) => legOf(o, t, usable));

@@ -111,6 +111,8 @@ describe('every attempt is judged by what it produced', () => {
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'BUSY');
     assert.equal(r.vars.get('FAILOVER_CAUSE'), '17');
     assert.equal(r.commands[1], 'EXEC HangupCauseClear ""', 'the first run left keys: they are cleared before the first Dial');
+    // the swallowed INVITE left no key (the outcome read lists none): nothing to clear before the second Dial
+    assert.equal(r.commands.filter((c) => c.startsWith('EXEC HangupCauseClear')).length, 1);
     const recs = d.sink.attempts.slice(before);
     assert.deepEqual(recs.map((x) => [x.verdict, x.cause, x.sipCode]), [['next', null, null], ['stop', 17, 486]], 'the first run\'s 34 and its 503 leg are not this run\'s');
   });
