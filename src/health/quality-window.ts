@@ -52,12 +52,15 @@ const NOT_SEIZED: ReadonlySet<string> = new Set(['BUSY', 'NOANSWER', 'CANCEL']);
 
 /**
  * The quality sample of an attempt record, or null for a record that is not a Dial with a known outcome: skips,
- * refusals, the closing `exhausted` row without a carrier, a Dial the daemon gave up on (`interrupted`), and the
- * `A&B` label of a simultaneous Dial (each leg has its own record).
+ * refusals, the closing `exhausted` row without a carrier, a Dial the daemon gave up on (`interrupted`) or lost
+ * the AGI session during (no DIALSTATUS), and the `A&B` label of a simultaneous Dial (each leg has its own record).
  */
 export function qualitySample(r: AttemptRecord): QualitySample | null {
   if (!r.carrier || r.carrier.includes('&')) return null;
   if (r.verdict === 'skipped' || r.verdict === 'invalid' || r.verdict === 'interrupted') return null;
+  // no DIALSTATUS: the AGI session failed during the Dial ('stop', "AGI error during attempt"), so what the carrier
+  // did is unknown; counted as seized it would lower the carrier's answer-seizure ratio for a fault of our own
+  if (r.dialStatus === '') return null;
   const answered = r.verdict === 'answered';
   const pdd = r.pddMs;
   return {

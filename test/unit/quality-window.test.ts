@@ -30,6 +30,8 @@ describe('quality sample of an attempt record', () => {
     ['caller hung up during the Dial', { verdict: 'stop', dialStatus: 'CANCEL' }, { seized: false, answered: false }],
     ['skipped carrier: no Dial', { verdict: 'skipped' }, null],
     ['interrupted: outcome unknown', { verdict: 'interrupted' }, null],
+    // src/calls/failover-call.ts: an AGI error during the Dial is recorded 'stop' with no DIALSTATUS
+    ['AGI error during the Dial (stop, no DIALSTATUS): outcome unknown', { verdict: 'stop', dialStatus: '', reason: 'AGI error during attempt: socket closed' }, null],
     ['invalid number', { verdict: 'invalid', carrier: '' }, null],
     ['closing exhausted row without a carrier', { verdict: 'exhausted', carrier: '' }, null],
     ['a simultaneous Dial label', { verdict: 'stop', carrier: 'a&b' }, null],
