@@ -177,9 +177,16 @@ export class SharedHealth {
   private async tick(): Promise<void> {
     const pool = this.pool;
     if (!pool) return;
+    // a failed write must not cost the read: a dialer that cannot publish still hears its peers
+    let writeError = '';
     try {
       await this.write(pool);
+    } catch (err) {
+      writeError = (err as Error).message;
+    }
+    try {
       await this.read(pool);
+      if (writeError !== '') throw new Error(writeError);
       if (this.lastError !== '' || this.lostLogged) {
         this.o.log.info({ peers: this.peers.size }, 'cluster view back: sharing carrier health with the other dialers again');
       }

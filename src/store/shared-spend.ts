@@ -141,9 +141,17 @@ export class SharedSpend {
   private async tick(): Promise<void> {
     const pool = this.pool;
     if (!pool) return;
+    // a failed write must not cost the read: a dialer that cannot publish (a read-only node after a failover) still
+    // needs the peers' spend, or the cluster overspends on figures frozen at the last read
+    let writeError = '';
     try {
       await this.write(pool);
+    } catch (err) {
+      writeError = (err as Error).message;
+    }
+    try {
       await this.read(pool);
+      if (writeError !== '') throw new Error(writeError);
       if (this.lostLogged) this.o.log.info({ peers: this.peers }, 'cluster spend view back: budgets count the other dialers\' spend again');
       this.lastError = '';
       this.lostLogged = false;

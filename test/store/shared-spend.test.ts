@@ -96,6 +96,35 @@ describe('carrier_spend: each dialer\'s counters, read by the others', () => {
     await stop(reader.spend);
   });
 
+  test('a dialer that cannot publish (a read-only node, a grant without INSERT) still reads the peers\' spend', async () => {
+    const w = dialer('d-w', T0, 4);
+    await until(async () => (await row('d-w', 'hour'))?.minutes === 4, 2000);
+    await stop(w.spend);
+    const user = `fa_ro_${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
+    for (const host of ['%', 'localhost']) {
+      await t.query(`CREATE USER '${user}'@'${host}' IDENTIFIED BY 'ro-test'`);
+      await t.query(`GRANT SELECT ON \`${t.name}\`.* TO '${user}'@'${host}'`);
+    }
+    try {
+      const ledger = new CostLedger([CARRIER], T0);
+      ledger.charge('a', 5, T0);
+      let peers: CarrierSpend | undefined;
+      const ro = new SharedSpend({
+        db: { ...t.db, user, password: 'ro-test' }, cluster: { enabled: true, pollMs: 50, staleAfter: 1000, trialWait: 1000 }, serverId: 'd-ro', log: memoryLog().log, clock: { now: () => T0 },
+        own: (now) => ledger.own(now), carriers: () => ledger.budgeted(), onPeers: (p) => { peers = p.get('a'); ledger.setPeers(p, T0); },
+      });
+      ro.start();
+      running.push(ro);
+      await until(() => ro.stats().writeErrors > 0 && peers !== undefined, 3000);
+      assert.ok((peers?.hour.minutes ?? 0) >= 4, 'the peers\' spend was read although every write failed');
+      assert.equal(ro.stats().up, true, 'reads answer: the view is up');
+      assert.equal(await row('d-ro', 'hour'), undefined);
+      await stop(ro);
+    } finally {
+      for (const host of ['%', 'localhost']) await t.query(`DROP USER IF EXISTS '${user}'@'${host}'`);
+    }
+  });
+
   test('the database away: stats say since when, the last peers\' figures stay in the ledger', async () => {
     const b = dialer('d-b', T0, 0);
     await until(() => b.peers() !== undefined && b.spend.stats().up, 2000);
