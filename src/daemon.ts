@@ -77,12 +77,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     deps.sink.carrierEvent({ at: c.at, carrier: c.carrier, from: c.from, to: c.to, source: 'quality', reason });
   };
   const qualityLedger = new QualityLedger(quality, settings.health.quality, routing.prefixGroups.map((g) => g.name), onQuality);
-  // every record of a call passes here first: the figures of a Dial are there for the very next call
+  // every record of a call passes here: the figures of a Dial are there for the very next call; the row is handed
+  // on first, so nothing the window does can come between a Dial and its attempt row
   const sink: RecordSink = {
     attempt: (r) => {
+      deps.sink.attempt(r);
       const q = qualitySample(r);
       if (q) quality.add(q);
-      deps.sink.attempt(r);
     },
     carrierEvent: (e) => deps.sink.carrierEvent(e),
   };
