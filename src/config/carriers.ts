@@ -1,6 +1,6 @@
 import { checkDialTemplate, SAFE_DIAL_OPTIONS } from '../routing/dial-string.js';
 import { prefixMatcher, type PrefixGroup, type PrefixMatcher } from '../routing/prefix-group.js';
-import { STRATEGIES, type BudgetLimit, type CarrierBudget, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
+import { STRATEGIES, type AdaptiveProgress, type BudgetLimit, type CarrierBudget, type CarrierConfig, type RouteConfig, type RoutingConfig, type Strategy } from './types.js';
 
 export type RouteEntry = RouteConfig & { readonly script: string };
 
@@ -72,6 +72,7 @@ export const CARRIER_KEYS: readonly string[] = [
   'peer',
   'ringTimeout',
   'progressTimeout',
+  'adaptiveProgress',
   'dialOptions',
   'weight',
   'enabled',
@@ -92,6 +93,16 @@ export const BUDGET_KEYS: readonly string[] = ['perHour', 'perDay', 'action', 'a
 export const BUDGET_LIMIT_KEYS: readonly string[] = ['minutes', 'money'];
 /** The defaults of a budget's keys; a budget sets perHour, perDay or both. */
 export const BUDGET_DEFAULTS = { action: 'skip', alertShare: 0.8 } as const;
+/** Every key a carrier's `adaptiveProgress` accepts; each has a default, so `{}` turns the mode on as documented. */
+export const ADAPTIVE_PROGRESS_KEYS: readonly string[] = ['percentile', 'factor', 'minSeconds', 'maxSeconds', 'minSamples', 'windowMinutes'];
+/**
+ * The defaults of adaptiveProgress: a carrier whose delays have a p99 of 1 s gets 1.5 s; one whose p99 is 6 s gets
+ * 9 s; never under 1.5 s (a 1.0 s p99 from a quiet hour must not cut the next slow-but-normal call) nor over 10 s.
+ * 50 delays before the carrier's own figures are trusted; the whole hour the quality window keeps.
+ */
+export const ADAPTIVE_PROGRESS_DEFAULTS: AdaptiveProgress = { percentile: 99, factor: 1.5, minSeconds: 1.5, maxSeconds: 10, minSamples: 50, windowMinutes: 60 };
+/** The quality window keeps this many minutes (src/health/quality-window.ts: 60 one-minute buckets). */
+const QUALITY_WINDOW_MINUTES = 60;
 /** Every key a route accepts. */
 export const ROUTE_KEYS: readonly string[] = ['name', 'script', 'pattern', 'strategy', 'carriers', 'maxAttempts', 'stripDigits', 'prefix', 'whenAllDown', 'callBudget'];
 
@@ -102,6 +113,8 @@ export const PREFIX_GROUP_KEYS: readonly string[] = ['name', 'prefixes'];
 export const CARRIER_DEFAULTS = {
   ringTimeout: 60,
   progressTimeout: 5,
+  /** Off: the configured progressTimeout on every Dial, as before issue 16. */
+  adaptiveProgress: null as AdaptiveProgress | null,
   dialOptions: 'T',
   weight: 1,
   enabled: true,
@@ -163,6 +176,37 @@ function parseBudget(p: Problems, raw: unknown, path: string, priced: boolean): 
   return { perHour, perDay, action: action === 'demote' ? 'demote' : 'skip', alertShare };
 }
 
+/** A number of seconds Dial can be given: tenths at most (Dial reads `%lf`, the daemon writes tenths). */
+function tenths(v: number): boolean {
+  return Math.abs(v * 10 - Math.round(v * 10)) < 1e-9;
+}
+
+/**
+ * `adaptiveProgress`: absent or null = off. Every value is checked, none is read as another (a string "99" is
+ * refused, not taken as 99), and the bounds must make sense together and with the configured progressTimeout.
+ */
+function parseAdaptive(p: Problems, raw: unknown, path: string, progressTimeout: number): AdaptiveProgress | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObj(raw)) {
+    p.add(path, raw, 'must be an object such as {} (the defaults) or { "percentile": 99, "factor": 1.5, "minSeconds": 1.5, "maxSeconds": 10, "minSamples": 50, "windowMinutes": 60 }; leave it out (or null) to keep progressTimeout fixed');
+    return null;
+  }
+  unknownKeys(p, raw, ADAPTIVE_PROGRESS_KEYS, path);
+  const d = ADAPTIVE_PROGRESS_DEFAULTS;
+  const percentile = num(p, raw, 'percentile', path, d.percentile, 50, 100, 'must be a percentile from 50 to 100, e.g. 99 or 99.5');
+  const factor = num(p, raw, 'factor', path, d.factor, 1, 10, 'must be a factor from 1 to 10 (below 1 would cut the carrier\'s normal delays by design), e.g. 1.5');
+  const minSeconds = num(p, raw, 'minSeconds', path, d.minSeconds, 0.5, 3600, 'must be seconds from 0.5 to 3600, e.g. 1.5');
+  const maxSeconds = num(p, raw, 'maxSeconds', path, d.maxSeconds, 0.5, 3600, 'must be seconds from 0.5 to 3600, e.g. 10');
+  for (const [k, v] of [['minSeconds', minSeconds], ['maxSeconds', maxSeconds]] as const) {
+    if (raw[k] !== undefined && !tenths(v)) p.add(`${path}.${k}`, v, 'must be whole tenths of a second (Dial\'s timer is written in tenths), e.g. 1.5');
+  }
+  if (minSeconds > maxSeconds) p.add(`${path}.minSeconds`, minSeconds, `must not be above maxSeconds (${maxSeconds})`);
+  const minSamples = int(p, raw, 'minSamples', path, d.minSamples, 1, 1_000_000);
+  const windowMinutes = int(p, raw, 'windowMinutes', path, d.windowMinutes, 1, QUALITY_WINDOW_MINUTES);
+  if (progressTimeout === 0) p.add(path, raw, 'needs a progressTimeout above 0: it is the value used until the carrier has minSamples delays (0 turns Dial\'s progress timer off)');
+  return { percentile, factor, minSeconds, maxSeconds, minSamples, windowMinutes };
+}
+
 function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | null {
   if (!isObj(raw)) {
     p.add(path, raw, 'must be an object');
@@ -204,6 +248,7 @@ function parseCarrier(p: Problems, raw: unknown, path: string): CarrierConfig | 
     peer,
     ringTimeout,
     progressTimeout,
+    adaptiveProgress: parseAdaptive(p, raw['adaptiveProgress'], `${path}.adaptiveProgress`, progressTimeout),
     dialOptions,
     weight: int(p, raw, 'weight', path, CARRIER_DEFAULTS.weight, 0, 1000),
     enabled: enabled === true,

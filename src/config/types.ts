@@ -13,6 +13,11 @@ export interface CarrierConfig {
   readonly ringTimeout: number;
   /** Seconds Dial waits for ringing or early media (Dial's `answer^progress`). */
   readonly progressTimeout: number;
+  /**
+   * Adaptive progress timeout (issue 16): derived from the carrier's own post-dial delays once it has enough of
+   * them; null = off, progressTimeout always.
+   */
+  readonly adaptiveProgress: AdaptiveProgress | null;
   readonly dialOptions: string;
   readonly weight: number;
   readonly enabled: boolean;
@@ -45,6 +50,20 @@ export interface CarrierConfig {
   readonly billingIncrement: number;
   /** Spend limits per clock hour and day, or null for none. */
   readonly budget: CarrierBudget | null;
+}
+
+/**
+ * The progress timeout learned from the carrier's post-dial delays (src/routing/progress-timeout.ts): the
+ * `percentile` of the delays of the last `windowMinutes` × `factor`, rounded up to tenths and kept within
+ * [minSeconds, maxSeconds]; progressTimeout until `minSamples` delays are known.
+ */
+export interface AdaptiveProgress {
+  readonly percentile: number;
+  readonly factor: number;
+  readonly minSeconds: number;
+  readonly maxSeconds: number;
+  readonly minSamples: number;
+  readonly windowMinutes: number;
 }
 
 /** One window's limit: minutes of talk time, money (pricePerMinute/pricePerCall units), or both; null = none. */

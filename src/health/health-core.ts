@@ -173,7 +173,8 @@ function firstFacts(t: AmiTarget, amiNote: string): AmiFacts {
 }
 
 function probeHold(c: CarrierConfig): number {
-  return (c.ringTimeout + c.progressTimeout + 10) * 1000;
+  // a learned progress timeout can be longer than the configured one, up to adaptiveProgress.maxSeconds
+  return (c.ringTimeout + Math.max(c.progressTimeout, c.adaptiveProgress?.maxSeconds ?? 0) + 10) * 1000;
 }
 
 function newEntry(c: CarrierConfig, amiNote: string, s: CoreSettings, now: number): CarrierEntry {

@@ -14,7 +14,7 @@ const CONTRACT = 30;
 const HOLD_S = 60;
 
 const carrier = (maxChannels: number, clusterShare: number): CarrierConfig => ({
-  name: 'primary', dial: 'SIP/${number}@primary', peer: 'primary', ringTimeout: 60, progressTimeout: 5, dialOptions: 'T', weight: 1, enabled: true,
+  name: 'primary', dial: 'SIP/${number}@primary', peer: 'primary', ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'T', weight: 1, enabled: true,
   retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels, maxCps: 0, clusterShare, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null,
 });
 

@@ -45,6 +45,7 @@ export function carrier(name: string, dial: string, peer: string, extra: Partial
     peer,
     ringTimeout: 60,
     progressTimeout: 5,
+    adaptiveProgress: null,
     dialOptions: 'tT',
     weight: 1,
     enabled: true,

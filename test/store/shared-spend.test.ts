@@ -18,7 +18,7 @@ import { until } from '../support/until.js';
 const T0 = new Date(2026, 11, 2, 10, 30).getTime();
 const DAY = 24 * 3600_000;
 const CARRIER: CarrierConfig = {
-  name: 'a', dial: 'SIP/${number}@a', peer: 'a', ringTimeout: 60, progressTimeout: 5, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1,
+  name: 'a', dial: 'SIP/${number}@a', peer: 'a', ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1,
   pricePerMinute: 0.5, pricePerCall: 0, billingIncrement: 60, budget: { perHour: { minutes: 10, money: null }, perDay: null, action: 'skip', alertShare: 0.8 },
 };
 

@@ -17,7 +17,7 @@ import { memoryLog } from '../support/daemon.js';
 const at = (h: number, m = 0, day = 2): number => new Date(2026, 11, day, h, m).getTime();
 const START = at(10, 30);
 const carrier = (name: string, p: Partial<CarrierConfig> = {}): CarrierConfig => ({
-  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
+  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
 });
 const BUDGET = { perHour: { minutes: 10, money: null }, perDay: { minutes: 100, money: null }, action: 'skip' as const, alertShare: 0.8 };
 const CARRIERS = [carrier('a', { billingIncrement: 60, pricePerMinute: 0.5, budget: BUDGET }), carrier('b')];

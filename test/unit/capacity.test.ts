@@ -7,7 +7,7 @@ import { burstOf, capacityBlock, freshUsage, limitsOf, refill, releaseChannel, s
 
 const T0 = 1_700_000_000_000;
 const carrier = (name: string, p: Partial<CarrierConfig> = {}): CarrierConfig => ({
-  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
+  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
 });
 
 describe('capacity limits: the contract and this dialer’s share of it', () => {

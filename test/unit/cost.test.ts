@@ -9,7 +9,7 @@ import { billOf, budgetReason, charge, crossings, demoted, freshSpend, isBudgetR
 const at = (h: number, m = 0, s = 0, day = 2): number => new Date(2026, 11, day, h, m, s).getTime();
 const T0 = at(10, 30);
 const carrier = (name: string, p: Partial<CarrierConfig> = {}): CarrierConfig => ({
-  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
+  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'T', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
 });
 const budget = (p: Partial<CarrierBudget>): CarrierBudget => ({ perHour: null, perDay: null, action: 'skip', alertShare: 0.8, ...p });
 

@@ -5,7 +5,7 @@ import type { HealthState } from '../../src/health/types.js';
 import { planAttempts } from '../../src/routing/plan.js';
 
 const carrier = (name: string, p: Partial<CarrierConfig> = {}): CarrierConfig => ({
-  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, dialOptions: 'tT', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
+  name, dial: `SIP/\${number}@${name}`, peer: name, ringTimeout: 60, progressTimeout: 5, adaptiveProgress: null, dialOptions: 'tT', weight: 1, enabled: true, retrySipCodes: [], finalSipCodes: [], retryAfterRinging: false, maxChannels: 0, maxCps: 0, clusterShare: 1, pricePerMinute: 0, pricePerCall: 0, billingIncrement: 1, budget: null, ...p,
 });
 const CARRIERS = new Map(['a', 'b', 'c'].map((n) => [n, carrier(n)]));
 const route = (strategy: Strategy = 'failover', p: Partial<RouteConfig> = {}): RouteConfig => ({
