@@ -13,6 +13,7 @@ import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
+import { dialProgressSeconds, progressTimeoutNow } from '../routing/progress-timeout.js';
 import { attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
 import { armChannel, runAttempt } from './attempt-io.js';
@@ -272,9 +273,10 @@ async function dialGroups(
     }
     if (usable.length === 0) continue;
     const carriers = usable.map((t) => t.carrier);
+    // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
     const timers = timersWithin(
       ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
-      Math.max(...carriers.map((c) => c.progressTimeout)),
+      dialProgressSeconds(carriers.map((c) => progressTimeoutNow(ctx.quality, c, prefixGroup, now()))),
       budgetMs,
       now() - t0,
     );

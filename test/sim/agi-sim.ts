@@ -78,6 +78,17 @@ export interface SimCallOptions {
   readonly dropAfterCommand?: number;
   /** Close the socket from Asterisk's side after this many ms, whatever is pending. */
   readonly maxCallMs?: number;
+  /**
+   * Play Dial's progress timer and the legs' post-dial delays in time, as wait_for_answer() does: the timer of
+   * `ring^progress` runs from the Dial and only a RINGING, PROGRESS or answer on some leg stops it (a 100 Trying does
+   * not: capture progress_after_100_trying, CHANUNAVAIL at 5.010 s with `60^5`); when it runs out first, the Dial
+   * ends CHANUNAVAIL (REFERENCE.md 2.1 "Timeouts", app_dial.c:2020-2032). So a swallowed INVITE (blackhole,
+   * no-progress) ends exactly at the timer the daemon wrote (seq_503_then_progress_timeout: 3.018 s with `60^3`),
+   * and a leg whose alertMs is past the timer is cut with the `SIP 100 Trying` a carrier sends first. The value is the
+   * time scale: 1 = real time, 0.1 plays a 6 s delay in 0.6 s (RINGTIME_MS still says 6000). Absent: alertMs only
+   * sets the variables, and blackhole / no-progress end after their afterMs.
+   */
+  readonly playTimers?: number;
 }
 
 export interface SimCallResult {
@@ -277,6 +288,8 @@ interface LegResult {
   readonly talkMs: number;
   readonly callerHangsUp: boolean;
   readonly callerHangupDuringDial: boolean;
+  /** No 180/183 and no final response ever: only Dial's progress timer (or timer B) ends it. */
+  readonly swallowed: boolean;
 }
 
 const entry = (code: number): CauseEntry => ({
@@ -286,7 +299,7 @@ const entry = (code: number): CauseEntry => ({
 });
 
 function playLeg(leg: Leg, b: Behaviour): LegResult {
-  const base = { ring: false, progress: false, alertMs: 'alertMs' in b && b.alertMs !== undefined ? b.alertMs : 2, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
+  const base = { ring: false, progress: false, alertMs: 'alertMs' in b && b.alertMs !== undefined ? b.alertMs : 2, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false, swallowed: false };
   // IAX2 carries no SIP responses: no cause table entry
   const sip = (code: number, ast?: string): CauseEntry | null => (leg.driver === 'iax2' ? null : { ...entry(code), ...(ast ? { ast } : {}) });
   switch (b.kind) {
@@ -299,11 +312,11 @@ function playLeg(leg: Leg, b: Behaviour): LegResult {
     case 'ring-no-answer':
       return { ...base, status: 'NOANSWER', cause: null, entry: sip(180), delay: b.afterMs ?? 0, ring: true };
     case 'blackhole':
-      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: null, delay: b.afterMs ?? 0 };
+      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: null, delay: b.afterMs ?? 0, swallowed: true };
     case 'timer-b':
       return { ...base, status: 'CHANUNAVAIL', cause: 18, entry: null, delay: b.afterMs ?? 0 };
     case 'no-progress':
-      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: sip(100), delay: b.afterMs ?? 0 };
+      return { ...base, status: 'CHANUNAVAIL', cause: null, entry: sip(100), delay: b.afterMs ?? 0, swallowed: true };
     case 'unreachable':
       return { ...base, status: 'CHANUNAVAIL', cause: leg.driver === 'pjsip' ? 3 : 20, entry: null, delay: 0 };
     case 'congestion-no-code':
@@ -313,6 +326,41 @@ function playLeg(leg: Leg, b: Behaviour): LegResult {
     case 'codec-mismatch':
       return { ...base, status: 'CHANUNAVAIL', cause: 58, entry: sip(200), delay: b.afterMs ?? 0, ring: true };
   }
+}
+
+/** The progress timer of Dial data `<channels>,<ring>^<progress>,<options>` in ms; null without one (`60`, `60^0`). */
+export function progressTimerMs(data: string): number | null {
+  const t = /\^([0-9.]+)/.exec(data.split(',')[1] ?? '');
+  const s = t ? Number(t[1]) : 0;
+  return s > 0 ? Math.round(s * 1000) : null;
+}
+
+/**
+ * SimCallOptions.playTimers: the legs as the progress timer leaves them, and how long the Dial lasts in real time.
+ * Nothing rang, progressed or answered within the timer: every leg without a final response by then ends with the
+ * Dial (CHANUNAVAIL, cause unchanged); one that would have rung later had sent its 100 Trying.
+ */
+function playProgressTimer(results: readonly LegResult[], legs: readonly Leg[], timerMs: number | null, scale: number): { results: LegResult[]; waitMs: number } {
+  const alerting = (r: LegResult): boolean => r.ring || r.progress || r.answered;
+  const first = Math.min(...results.filter(alerting).map((r) => r.alertMs));
+  if (timerMs !== null && !(first <= timerMs)) {
+    const ends = (r: LegResult): boolean => r.swallowed || alerting(r) || r.delay > timerMs;
+    const cut = results.map((r, i): LegResult => {
+      if (ends(r)) {
+        const trying = r.swallowed ? r.entry : legs[i]?.driver === 'iax2' ? null : entry(100);
+        return { ...r, status: 'CHANUNAVAIL', cause: null, entry: trying, delay: timerMs, ring: false, progress: false, answered: false, talkMs: 0, callerHangsUp: false, callerHangupDuringDial: false };
+      }
+      return r;
+    });
+    // a final response before the timer keeps its own (real-time) delay, as without playTimers
+    return { results: cut, waitMs: Math.max(timerMs * scale, ...results.filter((r) => !ends(r)).map((r) => r.delay)) };
+  }
+  const winner = results.find((r) => r.answered);
+  if (winner) return { results: [...results], waitMs: winner.alertMs * scale + winner.talkMs };
+  // another leg rang in time: a swallowed leg waits with the Dial, the others end as scripted after their delay;
+  // with no progress timer and nothing ringing, a swallowed leg ends after its afterMs (timer B's stand-in)
+  const rang = Number.isFinite(first);
+  return { results: [...results], waitMs: Math.max(0, ...results.filter((r) => !r.swallowed || !rang).map((r) => (alerting(r) ? r.alertMs * scale : 0) + r.delay)) };
 }
 
 /** wait_for_answer(): busy wins over congestion, congestion over nochan; else NOANSWER (app_dial.c:1337-1356). */
@@ -393,9 +441,11 @@ export function simulateCall(opts: SimCallOptions): Promise<SimCallResult> {
       dials.push(data);
       const span = { data, startedAt: Date.now(), endedAt: 0 };
       dialSpans.push(span);
-      const results = legs.map((leg) => ({ leg, r: playLeg(leg, behaviourFor(leg.carrier)) }));
+      const scripted = legs.map((leg) => ({ leg, r: playLeg(leg, behaviourFor(leg.carrier)) }));
+      const timed = opts.playTimers === undefined ? null : playProgressTimer(scripted.map((x) => x.r), legs, progressTimerMs(data), opts.playTimers);
+      const results = timed === null ? scripted : scripted.map((x, i) => ({ leg: x.leg, r: timed.results[i] as LegResult }));
       const winner = results.find((x) => x.r.answered);
-      const delay = winner ? winner.r.talkMs : Math.max(0, ...results.map((x) => x.r.delay));
+      const delay = timed !== null ? timed.waitMs : winner ? winner.r.talkMs : Math.max(0, ...results.map((x) => x.r.delay));
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       span.endedAt = Date.now();
       for (const { leg, r } of results) {
