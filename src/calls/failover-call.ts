@@ -13,8 +13,9 @@ import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
-import { dialProgressSeconds, progressTimeoutNow } from '../routing/progress-timeout.js';
-import { attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
+import { dialProgressSeconds, progressText, progressTimeoutNow, type ProgressTimeout } from '../routing/progress-timeout.js';
+import type { CarrierConfig } from '../config/types.js';
+import { alerted, attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
 import { armChannel, runAttempt } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
@@ -274,9 +275,10 @@ async function dialGroups(
     if (usable.length === 0) continue;
     const carriers = usable.map((t) => t.carrier);
     // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
+    const progress = carriers.map((c) => progressTimeoutNow(ctx.quality, c, prefixGroup, now()));
     const timers = timersWithin(
       ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
-      dialProgressSeconds(carriers.map((c) => progressTimeoutNow(ctx.quality, c, prefixGroup, now()))),
+      dialProgressSeconds(progress),
       budgetMs,
       now() - t0,
     );
@@ -344,6 +346,7 @@ async function dialGroups(
     const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
     const legs = usable.map((t) => legOf(o, t, usable));
     const judged = judgeGroup(o, usable, legs);
+    const timerNote = progressTimerNote(o, carriers, progress, timers.progress, run.endedAt - startedAt);
     usable.forEach((t, i) => {
       const v = judged.legs[i] ?? null;
       const leg = legs[i] ?? null;
@@ -356,7 +359,7 @@ async function dialGroups(
           leg,
           {
             label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, more),
-            reason: v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason,
+            reason: (v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason) + timerNote,
             answered: answeredHere,
             ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
           },
@@ -379,6 +382,18 @@ async function dialGroups(
     }
   }
   return { ending, dials, capped, overBudget };
+}
+
+/**
+ * For `explain`: a Dial the progress timer ended (CHANUNAVAIL, nothing rang, as long as the timer) of a carrier in
+ * adaptive mode says where its timeout came from then (`; progress timeout 1.3 s learned (p99 850 ms × 1.5 over 60
+ * delays)`): `plan` and `status` show only today's value. Empty otherwise, so fixed carriers' rows read as before.
+ */
+function progressTimerNote(o: AttemptOutcome, carriers: readonly CarrierConfig[], progress: readonly ProgressTimeout[], timerS: number, tookMs: number): string {
+  if (!carriers.some((c) => c.adaptiveProgress !== null) || timerS <= 0) return '';
+  if (o.dialStatus !== 'CHANUNAVAIL' || alerted(o) || tookMs < timerS * 1000 - 100) return '';
+  const longest = progress.reduce<ProgressTimeout | null>((a, t) => (a === null || t.seconds > a.seconds ? t : a), null);
+  return longest ? `; progress timeout ${progressText(longest)}` : '';
 }
 
 /** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */

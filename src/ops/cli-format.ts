@@ -1,5 +1,6 @@
+import { progressText } from '../routing/progress-timeout.js';
 import type { PlanPreview } from './plan-preview.js';
-import { budgetNote, capacityText, pddText, qualityNote, spendText, type DaemonStatus } from './status.js';
+import { budgetNote, capacityText, pddText, progressShort, qualityNote, spendText, type DaemonStatus } from './status.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -20,7 +21,7 @@ export function formatTable(rows: string[][]): string {
 
 /** The table `failover-agi status` prints. */
 export function formatStatus(s: DaemonStatus): string {
-  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'ORDER', 'WHY']];
+  const rows = [['CARRIER', 'STATE', 'SINCE', 'DIALS/15m', 'ASR', 'FAILED', 'SKIPPED', 'PDD p50/p95', 'IN USE', 'SPEND', 'PROGRESS', 'ORDER', 'WHY']];
   for (const c of s.carriers) {
     rows.push([
       c.name,
@@ -33,6 +34,7 @@ export function formatStatus(s: DaemonStatus): string {
       pddText(c),
       capacityText(c),
       spendText(c) || '-',
+      progressShort(c),
       c.quality === undefined ? '-' : c.quality.state === 'demoted' ? 'DEMOTED' : c.quality.groups.length > 0 ? 'demoted/group' : 'ok',
       [c.reason, c.capacity.atCap ?? '', budgetNote(c), qualityNote(c)].filter(Boolean).join('; '),
     ]);
@@ -100,6 +102,10 @@ export function formatPlan(p: PlanPreview): string {
       lines.push(`${indent}${i + 1}. ${pad(d.carriers.map((c) => c.carrier).join('&'), 12)} ${pad(d.carriers.map((c) => c.state).join('&'), 8)} Dial(${d.dial})`);
       // why it is dialed here and not in the route's order: on its own line, as the reasons are long
       if (d.note) lines.push(`${indent}   ${' '.repeat(12)} ${d.note}`);
+      // where the `^progress` of the Dial comes from, for carriers in adaptive mode (a fixed one's is its progressTimeout)
+      const adaptive = d.carriers.filter((c) => c.progress.source === 'learned' || c.progress.minSamples > 0);
+      const from = adaptive.map((c) => (d.carriers.length > 1 ? `${c.carrier} ${progressText(c.progress)}` : progressText(c.progress)));
+      if (from.length > 0) lines.push(`${indent}   progress timeout: ${from.join('; ')}`);
     });
     if (o.dials.length === 0) lines.push(`${indent}(no carrier would be dialed)`);
   }

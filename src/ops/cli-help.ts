@@ -65,8 +65,9 @@ and database state. Exit 3 when the daemon cannot be reached.
 
 Dry run in the running daemon: what the next call to NUMBER would do, and nothing is dialed. The route is chosen
 as a call chooses it, by AGI script S (default: the first route's script) and the number, or named with --route.
-Shows each Dial as it would be sent (channels, ring^progress timers, options), in order; round robin's next start;
-for weighted, every order a call can get with its share of calls; and why other carriers are skipped. Names the
+Shows each Dial as it would be sent (channels, ring^progress timers, options), in order, with where its progress
+timeout comes from (configured, or learned from the carrier's post-dial delays: adaptiveProgress); round robin's
+next start; for weighted, every order a call can get with its share of calls; and why other carriers are skipped. Names the
 prefix group (prefixGroups) the number falls in, and plans with that group's health.
 `,
   drain: `Usage: failover-agi drain CARRIER [--socket PATH | --config FILE]

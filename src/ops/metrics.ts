@@ -6,6 +6,7 @@ import type { CostSnapshot } from '../calls/cost-ledger.js';
 import type { CarrierQuality } from '../health/quality-ledger.js';
 import { capacityReasonKind } from '../routing/capacity.js';
 import { isBudgetReason } from '../routing/cost.js';
+import type { ProgressTimeout } from '../routing/progress-timeout.js';
 import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
 
 /** Live values read at scrape time, so nothing is counted twice and nothing goes stale. */
@@ -27,6 +28,8 @@ export interface MetricSources {
   cost?(): CostSnapshot;
   /** Quality ordering's standing per carrier and configured prefix group (the daemon's quality ledger). */
   quality?(): ReadonlyMap<string, CarrierQuality>;
+  /** The progress timeout each carrier's next Dial gets for a number in no prefix group: configured or learned (adaptiveProgress). */
+  progress?(): ReadonlyMap<string, ProgressTimeout>;
   /** The configured prefix groups and, per carrier, the groups whose breaker is not closed (prefixGroups). */
   prefixGroups?(): { readonly names: readonly string[]; readonly notClosed: (carrier: string) => ReadonlyMap<string, 'open' | 'half-open'> };
   now(): number;
@@ -240,6 +243,16 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       for (const [carrier, c] of src.cost?.() ?? []) if (c.alertShare !== null) this.set({ carrier }, c.alertShare);
+    },
+  });
+  new client.Gauge({
+    name: `${p}carrier_progress_timeout_seconds`,
+    help: 'The progress timeout (Dial ring^progress) the carrier\'s next Dial gets for a number in no prefix group: progressTimeout, or the value learned from its post-dial delays (adaptiveProgress)',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [carrier, t] of src.progress?.() ?? []) this.set({ carrier }, t.seconds);
     },
   });
   new client.Gauge({ name: `${p}attempt_log_queue_depth`, help: 'Records waiting in memory for the database', registers: [registry], collect() { this.set(src.store?.()?.queued ?? 0); } });

@@ -8,6 +8,7 @@ import { capacityReasonKind } from '../routing/capacity.js';
 import { demoted, isBudgetReason, type OverBudget } from '../routing/cost.js';
 import { planAttempts, type Plan } from '../routing/plan.js';
 import { orderNotes } from '../routing/order-notes.js';
+import { dialProgressSeconds, progressTimeout, type ProgressTimeout } from '../routing/progress-timeout.js';
 
 /** Why a carrier would be skipped for its capacity cap right now ("at channel cap 30/30"), or null. */
 export type CapacityCheck = (carrier: string) => string | null;
@@ -18,9 +19,15 @@ export type BudgetCheck = (carrier: string) => OverBudget | null;
 /** Why quality ordering demotes the carrier for a number in this prefix group right now (QualityLedger.demotion), or null. */
 export type QualityCheck = (carrier: string, group: string | null) => string | null;
 
+/** The progress timeout a Dial of the carrier would get now for a number in the group (progressTimeoutNow). */
+export type ProgressCheck = (carrier: CarrierConfig, group: string | null) => ProgressTimeout;
+
+/** Without the daemon's delays: what a carrier gets before it has any (its configured progressTimeout). */
+const NOTHING_LEARNED: ProgressCheck = (c, g) => progressTimeout(c, g, null, { pdd: new Map(), alerted: 0 });
+
 export interface PlannedDial {
   /** The carriers of this Dial (several for `simultaneous`). */
-  readonly carriers: readonly { readonly carrier: string; readonly state: HealthState }[];
+  readonly carriers: readonly { readonly carrier: string; readonly state: HealthState; readonly progress: ProgressTimeout }[];
   /** The data of the `EXEC Dial` the daemon would send: channels, `ring^progress`, options. */
   readonly dial: string;
   /** Why this Dial is where it is when not in the route's order (`demoted: …`, `moved ahead of demoted …`); absent = in place. */
@@ -77,16 +84,18 @@ function withCaps(plan: Plan, blocked: CapacityCheck, budget: BudgetCheck, behin
   return { ...plan, targets, skipped, notes };
 }
 
-function dialsOf(plan: Plan & { notes: ReadonlyMap<string, string> }, route: RouteEntry, number: string): PlannedDial[] {
+function dialsOf(plan: Plan & { notes: ReadonlyMap<string, string> }, route: RouteEntry, number: string, group: string | null, progress: ProgressCheck): PlannedDial[] {
   const targets = plan.targets.slice(0, route.maxAttempts);
-  const dial = (cs: readonly CarrierConfig[]): string =>
-    buildDialData(cs.map((c) => buildChannel(c, number)), Math.max(...cs.map((c) => c.ringTimeout)), Math.max(...cs.map((c) => c.progressTimeout)), cs[0]?.dialOptions ?? '');
-  if (route.strategy === 'simultaneous') {
-    return targets.length === 0 ? [] : [{ carriers: targets.map((t) => ({ carrier: t.carrier.name, state: t.health })), dial: dial(targets.map((t) => t.carrier)) }];
-  }
+  // the progress timer as the call would write it: each carrier's configured or learned value, the longest of the legs
+  const dial = (ts: typeof targets): PlannedDial => {
+    const cs = ts.map((t) => ({ carrier: t.carrier.name, state: t.health, progress: progress(t.carrier, group) }));
+    const data = buildDialData(ts.map((t) => buildChannel(t.carrier, number)), Math.max(...ts.map((t) => t.carrier.ringTimeout)), dialProgressSeconds(cs.map((c) => c.progress)), ts[0]?.carrier.dialOptions ?? '');
+    return { carriers: cs, dial: data };
+  };
+  if (route.strategy === 'simultaneous') return targets.length === 0 ? [] : [dial(targets)];
   return targets.map((t) => {
     const note = plan.notes.get(t.carrier.name);
-    return { carriers: [{ carrier: t.carrier.name, state: t.health }], dial: dial([t.carrier]), ...(note !== undefined ? { note } : {}) };
+    return { ...dial([t]), ...(note !== undefined ? { note } : {}) };
   });
 }
 
@@ -105,6 +114,7 @@ export function previewPlan(
   blocked: CapacityCheck = () => null,
   budget: BudgetCheck = () => null,
   quality: QualityCheck = () => null,
+  progress: ProgressCheck = NOTHING_LEARNED,
 ): PlanPreview {
   const script = ask.script ?? [...routing.routes.values()][0]?.script ?? 'outbound-failover';
   const base = { script, orders: [], skipped: [], failedOpen: false, note: '', atCapacity: false, prefixGroup: null, demoted: [] };
@@ -157,7 +167,7 @@ export function previewPlan(
     number: n.number,
     prefixGroup,
     error: null,
-    orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number) })),
+    orders: orders.map((o) => ({ share: o.share, dials: dialsOf(o.plan, route, n.number, prefixGroup, progress) })),
     skipped: first.skipped.map((sk) => ({ carrier: sk.carrier, state: sk.health, reason: sk.reason })),
     failedOpen: first.failedOpen,
     note,

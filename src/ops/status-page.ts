@@ -1,5 +1,6 @@
 import type { CarrierEvent, HealthState, QualityState } from '../health/types.js';
-import { budgetNote, capacityText, pddText, qualityNote, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
+import { progressText } from '../routing/progress-timeout.js';
+import { budgetNote, capacityText, pddText, progressShort, qualityNote, spendText, type CarrierStatus, type DaemonStatus } from './status.js';
 
 /**
  * `GET /`: the daemon's state as one self-contained HTML page for an ops engineer's laptop or phone. Server-rendered,
@@ -107,6 +108,12 @@ function spendCell(c: CarrierStatus): string {
   return `<span class="spend${k.over ? ' hot' : ''}"${note ? ` title="${esc(note)}"` : ''}>${esc(spendText(c))}</span>`;
 }
 
+/** The progress timeout under the delays it is learned from: a line of its own, the whole source in its title. */
+function progressCell(c: CarrierStatus): string {
+  const learned = c.progress.source === 'learned';
+  return `<span class="spend" title="progress timeout ${esc(progressText(c.progress))}">timeout ${esc(learned ? `${c.progress.seconds} s learned` : progressShort(c))}</span>`;
+}
+
 function carrierRow(c: CarrierStatus, now: number): string {
   const r = c.last15m;
   const asr = r.asr === null ? '—' : `${Math.round(r.asr * 100)} %`;
@@ -120,7 +127,7 @@ function carrierRow(c: CarrierStatus, now: number): string {
 <td data-label="ASR" class="num">${asr}</td>
 <td data-label="Failed" class="num${r.failures > 0 ? ' hot' : ''}">${r.failures}</td>
 <td data-label="Skipped" class="num${r.skipped > 0 ? ' hot' : ''}">${r.skipped}</td>
-<td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}</td>
+<td data-label="PDD p50/p95" class="num"${r.pdd.alerted > 0 ? ` title="over ${r.pdd.alerted} Dial${r.pdd.alerted === 1 ? '' : 's'} that rang"` : ''}>${pdd === '-' ? '—' : esc(pdd)}${progressCell(c)}</td>
 <td data-label="Channels · cps" class="num${c.capacity.atCap ? ' hot' : ''}"${c.capacity.atCap ? ` title="${esc(c.capacity.atCap)}"` : ''}>${esc(capacityText(c))}${spendCell(c)}</td>
 </tr>`;
 }

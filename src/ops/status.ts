@@ -1,10 +1,12 @@
 import type { CapacitySnapshot, CarrierCapacity } from '../calls/capacity-ledger.js';
 import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { ValidatedRouting } from '../config/carriers.js';
+import type { CarrierConfig } from '../config/types.js';
 import type { CarrierInspection } from '../health/health-map.js';
 import type { QualitySummary } from '../health/quality.js';
 import type { CarrierQuality } from '../health/quality-ledger.js';
 import type { CarrierEvent, HealthSnapshot, HealthState, QualityState } from '../health/types.js';
+import { progressTimeout, type ProgressTimeout } from '../routing/progress-timeout.js';
 import type { CarrierRecentStats } from './recent-stats.js';
 
 export interface CarrierStatus {
@@ -21,6 +23,8 @@ export interface CarrierStatus {
   readonly cost?: CarrierCost;
   /** Prefix groups (prefixGroups) the carrier is ejected or recovering for, while it serves every other number. */
   readonly groups: readonly GroupStatus[];
+  /** The progress timeout its next Dial would get for a number in no prefix group: configured or learned (adaptiveProgress). */
+  readonly progress: ProgressTimeout;
   /** Quality ordering (health.quality): demoted or not, and the figures behind it; absent where nothing judges. */
   readonly quality?: QualityStatus;
 }
@@ -115,6 +119,8 @@ export interface StatusInput {
   readonly groups?: (carrier: string) => readonly GroupStatus[];
   /** Quality ordering's standing per carrier (the daemon's QualityLedger snapshot). */
   readonly quality?: ReadonlyMap<string, CarrierQuality>;
+  /** The carrier's progress timeout now (progressTimeoutNow over the daemon's quality window); else the configured value. */
+  readonly progress?: (carrier: CarrierConfig) => ProgressTimeout;
 }
 
 /** The per-(carrier, group) ejections of a health map inspection, by carrier. */
@@ -130,7 +136,8 @@ export function buildStatus(i: StatusInput): DaemonStatus {
     activeCalls: i.activeCalls,
     carriers: [...i.routing.carriers.values()].map((c) => {
       const h = i.health.get(c.name);
-      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}), ...qualityOf(i.quality, c.name) };
+      const progress = i.progress?.(c) ?? progressTimeout(c, null, null, { pdd: new Map(), alerted: 0 });
+      return { name: c.name, peer: c.peer, dial: c.dial, state: h?.state ?? 'unknown', since: h?.since ?? 0, reason: h?.reason ?? '', last15m: i.recent(c.name), capacity: i.capacity?.get(c.name) ?? UNCOUNTED, groups: i.groups?.(c.name) ?? [], progress, ...(i.cost?.get(c.name) ? { cost: i.cost.get(c.name) } : {}), ...qualityOf(i.quality, c.name) };
     }),
     routes: [...i.routing.routes.values()].map((r) => ({ name: r.name, script: r.script, strategy: r.strategy, carriers: r.carriers, maxAttempts: r.maxAttempts, whenAllDown: r.whenAllDown })),
     ami: i.ami,
@@ -211,4 +218,14 @@ export function delayText(ms: number): string {
 export function pddText(c: Pick<CarrierStatus, 'last15m'>): string {
   const { p50Ms, p95Ms } = c.last15m.pdd;
   return p50Ms === null || p95Ms === null ? '-' : `${delayText(p50Ms)} / ${delayText(p95Ms)}`;
+}
+
+/**
+ * The progress timeout in a `status` cell: `5 s` fixed, `5 s (learning 12/50)` in adaptive mode with too few delays,
+ * `1.3 s p99×1.5` learned (the percentile and factor it came from; `plan` gives the whole story).
+ */
+export function progressShort(c: Pick<CarrierStatus, 'progress'>): string {
+  const t = c.progress;
+  if (t.source === 'configured') return t.minSamples === 0 ? `${t.seconds} s` : `${t.seconds} s (learning ${t.samples}/${t.minSamples})`;
+  return `${t.seconds} s p${t.percentile}×${t.factor}`;
 }

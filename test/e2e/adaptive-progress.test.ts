@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AttemptRecord } from '../../src/calls/records.js';
+import { formatPlan, formatStatus } from '../../src/ops/cli-format.js';
+import { controlRequest } from '../../src/ops/control-client.js';
+import type { PlanPreview } from '../../src/ops/plan-preview.js';
+import { renderStatusPage } from '../../src/ops/status-page.js';
 import { startService, type Service } from '../../src/service.js';
 import type { AmiSimulator } from '../sim/ami-server.js';
 import { simulateCall, type Behaviour } from '../sim/agi-sim.js';
@@ -16,14 +20,14 @@ const NUM = '15552345678';
  * Issue 16 part 2 end to end: the daemon against the simulators, which play Dial's progress timer and the carriers'
  * post-dial delays in time (SimCallOptions.playTimers), so a timeout the daemon writes is the time the Dial takes.
  */
-async function service(prefix: string, primary: Record<string, unknown>, overrides: Record<string, unknown> = {}): Promise<{ svc: Service; sink: MemorySink; ami: AmiSimulator }> {
+async function service(prefix: string, primary: Record<string, unknown>, overrides: Record<string, unknown> = {}): Promise<{ svc: Service; sink: MemorySink; ami: AmiSimulator; socket: string }> {
   const ami = await reachableAmi();
   const carriers = AMI_CARRIERS.map((c) => (c.name === 'primary' ? { ...c, ...primary } : c));
   const config = simServiceConfig(ami.port, prefix, { carriers, ...overrides });
   const sink = new MemorySink();
   const svc = await startService({ config, configFile: null, log: memoryLog('warn').log, attemptLog: () => memoryAttemptLog(sink) });
   await until(() => svc.health.snapshot().get('primary')?.state === 'up' && svc.health.snapshot().get('secondary')?.state === 'up', 3000);
-  return { svc, sink, ami };
+  return { svc, sink, ami, socket: config.settings.control.socket };
 }
 
 const primaryRows = (sink: MemorySink, from: number): AttemptRecord[] => sink.attempts.slice(from).filter((a) => a.carrier === 'primary' && a.verdict !== 'skipped');
@@ -47,6 +51,20 @@ describe('adaptive progress timeout: a fast carrier that starts swallowing INVIT
       assert.equal(r.vars.get('FAILOVER_CARRIER'), 'primary');
       assert.match(r.dials[0] ?? '', /,30\^5,/, 'nothing learned yet: the configured 5 s');
     }
+    // where an operator looks: status (CLI, page, /status JSON), plan, /metrics
+    const st = env.svc.status();
+    assert.deepEqual(st.carriers.find((c) => c.name === 'primary')?.progress, { source: 'learned', seconds: 1.3, group: null, percentile: 99, percentileMs: 850, factor: 1.5, samples: 10, bound: null });
+    assert.match(formatStatus(st), /primary .* 1\.3 s p99×1\.5 /);
+    assert.match(formatStatus(st), /secondary .* 5 s /, 'a fixed carrier shows its configured value');
+    assert.match(renderStatusPage(st), /title="progress timeout 1\.3 s learned \(p99 850 ms × 1\.5 over 10 delays\)">timeout 1\.3 s learned</);
+    const answer = await controlRequest(env.socket, { cmd: 'plan', number: NUM });
+    assert.ok(answer.ok);
+    const plan = answer.data as PlanPreview;
+    assert.equal(plan.orders[0]?.dials[0]?.dial, 'SIP/15552345678@carrier-primary,30^1.3,T', 'plan writes the Dial the call will send');
+    assert.match(formatPlan(plan), /1\. primary .*\n\s+progress timeout: 1\.3 s learned \(p99 850 ms × 1\.5 over 10 delays\)\n\s+2\. secondary .*Dial\(PJSIP\/15552345678@carrier-b,60\^5,T\)\n\s+3\. tertiary/, 'a fixed carrier: its Dial says it all');
+    const metric = await env.svc.metrics.registry.getSingleMetricAsString('failover_agi_carrier_progress_timeout_seconds');
+    assert.match(metric, /failover_agi_carrier_progress_timeout_seconds\{carrier="primary"\} 1\.3/);
+    assert.match(metric, /failover_agi_carrier_progress_timeout_seconds\{carrier="secondary"\} 5/);
 
     const from = env.sink.attempts.length;
     const t0 = Date.now();
@@ -57,6 +75,7 @@ describe('adaptive progress timeout: a fast carrier that starts swallowing INVIT
     const [row] = primaryRows(env.sink, from);
     assert.equal(row?.verdict, 'next');
     assert.equal(row?.dialString, r.dials[0]);
+    assert.equal(row?.reason, 'CHANUNAVAIL with no SIP response; progress timeout 1.3 s learned (p99 850 ms × 1.5 over 10 delays)', 'explain shows where the timeout came from then');
     assert.ok(row !== undefined && row.ringMs >= 1250 && row.ringMs < 2500, `the row's elapsed time is the learned timeout: ${row?.ringMs} ms`);
     assert.ok(tookMs < 4000, `the whole call took ${tookMs} ms, well under the fixed 5 s`);
   });
@@ -67,6 +86,7 @@ describe('adaptive progress timeout: a fast carrier that starts swallowing INVIT
       const r = await call({ 'carrier-primary': { kind: 'blackhole' }, 'carrier-b': { kind: 'answer', talkMs: 5 } });
       assert.match(r.dials[0] ?? '', /carrier-primary,30\^1\.3,T$/);
     }
+    assert.equal(env.svc.status().carriers.find((c) => c.name === 'primary')?.progress.seconds, 1.3);
   });
 });
 

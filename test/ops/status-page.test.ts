@@ -10,7 +10,7 @@ import { memoryLog } from '../support/daemon.js';
 
 const NOW = Date.UTC(2025, 0, 31, 14, 5, 9);
 const stats = { dials: 10, answered: 4, failures: 3, skipped: 2, asr: 0.4, pdd: { alerted: 7, p50Ms: 1240, p95Ms: 3400 } };
-const carrier = (name: string, state: HealthState, reason = ''): CarrierStatus => ({ name, peer: `peer-${name}`, dial: `SIP/\${number}@${name}`, state, since: NOW - 65_000, reason, last15m: stats, capacity: { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null }, groups: [] });
+const carrier = (name: string, state: HealthState, reason = ''): CarrierStatus => ({ name, peer: `peer-${name}`, dial: `SIP/\${number}@${name}`, state, since: NOW - 65_000, reason, last15m: stats, capacity: { channelsInUse: 0, channelCap: null, cpsLastSecond: 0, cpsCap: null, startsTotal: 0, atCap: null }, groups: [], progress: { source: 'configured', seconds: 5, samples: 0, minSamples: 0 } });
 const event = (at: number, carrier: string, to: HealthState, reason = 'x'): CarrierEvent => ({ at, carrier, from: 'up', to, source: 'ami', reason });
 
 function status(over: Partial<DaemonStatus> = {}): DaemonStatus {
