@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRouting } from '../../src/config/carriers.js';
 import type { HealthSnapshot } from '../../src/health/types.js';
+import { QualityWindow } from '../../src/health/quality-window.js';
+import { formatPlan } from '../../src/ops/cli-format.js';
 import { previewPlan } from '../../src/ops/plan-preview.js';
+import { progressTimeoutNow } from '../../src/routing/progress-timeout.js';
 
 const routingOf = (carriers: unknown[], routes: unknown[]) => {
   const r = parseRouting(carriers, routes);
@@ -57,5 +60,34 @@ describe('plan shows what the next real call will do', () => {
     assert.equal(previewPlan(routing, up('a', 'b', 'c'), { number: '15552345678' }, () => 0).route, 'rest');
     assert.equal(previewPlan(routing, up('a', 'b', 'c'), { number: '15552345678', script: 'manual' }, () => 0).route, 'manual');
     assert.match(previewPlan(routing, up(), { number: '1', script: 'nope' }, () => 0).error ?? '', /^NOROUTE/);
+  });
+
+  test('adaptive progress: each Dial with the value its carriers learned, a simultaneous one with the longest, and where it came from', () => {
+    const routing = routingOf(
+      [
+        { name: 'fast', dial: 'SIP/${number}@fast', ringTimeout: 30, progressTimeout: 5, adaptiveProgress: { minSamples: 20 } },
+        { name: 'slow', dial: 'SIP/${number}@slow', ringTimeout: 30, progressTimeout: 8, adaptiveProgress: { minSamples: 20 } },
+        { name: 'fixed', dial: 'SIP/${number}@fixed', ringTimeout: 30 },
+      ],
+      [{ name: 'seq', carriers: ['fast', 'slow', 'fixed'] }, { name: 'both', strategy: 'simultaneous', carriers: ['fast', 'slow'] }],
+    );
+    const T = Date.UTC(2026, 0, 1, 12);
+    const w = new QualityWindow();
+    for (let i = 0; i < 30; i++) {
+      w.add({ carrier: 'fast', group: null, endedAt: T, seized: true, answered: true, talkMs: 1000, pddMs: 600 + i * 10 });
+      w.add({ carrier: 'slow', group: null, endedAt: T, seized: true, answered: true, talkMs: 1000, pddMs: 5500 + i * 20 });
+    }
+    const progress = (c: Parameters<typeof progressTimeoutNow>[1], g: string | null) => progressTimeoutNow(w, c, g, T + 1000);
+    const seq = previewPlan(routing, up('fast', 'slow', 'fixed'), { number: '15552345678', route: 'seq' }, () => 0, undefined, undefined, undefined, progress);
+    // fast: p99 890 ms × 1.5 = 1.4 → minSeconds 1.5; slow: p99 6.1 s × 1.5 = 9.2
+    assert.deepEqual(seq.orders[0]?.dials.map((d) => d.dial), ['SIP/15552345678@fast,30^1.5,T', 'SIP/15552345678@slow,30^9.2,T', 'SIP/15552345678@fixed,30^5,T']);
+    const text = formatPlan(seq);
+    assert.match(text, /fast,30\^1\.5,T\)\n\s+progress timeout: 1\.5 s learned \(p99 890 ms × 1\.5 over 30 delays, raised to minSeconds\)\n/);
+    assert.match(text, /fixed,30\^5,T\)\n$/, 'a fixed carrier gets no progress line');
+    const both = previewPlan(routing, up('fast', 'slow'), { number: '15552345678', route: 'both' }, () => 0, undefined, undefined, undefined, progress);
+    assert.deepEqual(both.orders[0]?.dials.map((d) => d.dial), ['SIP/15552345678@fast&SIP/15552345678@slow,30^9.2,T']);
+    assert.match(formatPlan(both), /progress timeout: fast 1\.5 s learned .*; slow 9\.2 s learned/);
+    // without the daemon's delays (the default): the configured values, as a fresh daemon would dial
+    assert.deepEqual(previewPlan(routing, up('fast', 'slow', 'fixed'), { number: '15552345678', route: 'seq' }, () => 0).orders[0]?.dials.map((d) => d.dial), ['SIP/15552345678@fast,30^5,T', 'SIP/15552345678@slow,30^8,T', 'SIP/15552345678@fixed,30^5,T']);
   });
 });
