@@ -1,4 +1,5 @@
-import pino, { type Logger } from 'pino';
+import pino, { type Bindings, type Logger } from 'pino';
+import { ownString } from './own-string.js';
 
 export type { Logger };
 
@@ -97,4 +98,16 @@ function prettyStream(out: NodeJS.WritableStream): NodeJS.WritableStream & { wri
 export function maskNumber(n: string, show: boolean): string {
   if (show || n.length <= 4) return n;
   return '*'.repeat(n.length - 4) + n.slice(-4);
+}
+
+/**
+ * A call's child logger. pino builds the child's bound fields as one string by `+`, a tree of a dozen pieces; a call
+ * held in Dial keeps its logger for minutes, so the tree is replaced by the same characters in one flat string.
+ */
+export function callLogger(parent: Logger, bindings: Bindings): Logger {
+  const child = parent.child(bindings);
+  const held = child as unknown as Record<symbol, unknown>;
+  const chindings = held[pino.symbols.chindingsSym];
+  if (typeof chindings === 'string') held[pino.symbols.chindingsSym] = ownString(chindings);
+  return child;
 }

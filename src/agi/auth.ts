@@ -43,6 +43,5 @@ export function withoutKey(req: AgiRequest): AgiRequest {
   const strip = (s: string): string => s.replace(KEY_IN_URL, '$1[redacted]');
   const params = new Map(req.params);
   params.delete('key');
-  const headers = new Map([...req.headers].map(([k, v]) => [k, strip(v)] as const));
-  return { ...req, params, request: strip(req.request), headers };
+  return { ...req, params, request: strip(req.request) };
 }

@@ -1,3 +1,4 @@
+import { ownString } from '../own-string.js';
 import { AgiProtocolError } from './errors.js';
 
 /** The header block Asterisk sends at connect, parsed once (res_agi.c launch_netscript + setup_env). */
@@ -27,8 +28,6 @@ export interface AgiRequest {
   /** VICIdial's 20-character caller code (`V`/`M`/`Y` + MDDhhmmss + lead id), when the call carries one. */
   readonly callerCode: string | null;
   readonly leadId: number | null;
-  /** Every agi_* header as received, for logging odd cases. */
-  readonly headers: ReadonlyMap<string, string>;
 }
 
 /** Splits on the first `": "` only: values such as `agi://127.0.0.1:4573/x` or `sip:alice@example.com` hold colons. */
@@ -50,7 +49,10 @@ export function parseCallerCode(...candidates: string[]): { callerCode: string |
   return { callerCode: null, leadId: null };
 }
 
-function scriptFrom(networkScript: string | undefined, request: string): { script: string; params: Map<string, string> } {
+/** Most AGI URLs carry no query: they share this one, instead of an empty Map per call. */
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+
+function scriptFrom(networkScript: string | undefined, request: string): { script: string; params: ReadonlyMap<string, string> } {
   let raw = networkScript;
   if (raw === undefined) {
     // agi_network_script is absent when the path is empty; fall back to the URL in agi_request
@@ -59,13 +61,16 @@ function scriptFrom(networkScript: string | undefined, request: string): { scrip
   }
   const q = raw.indexOf('?');
   const path = (q >= 0 ? raw.slice(0, q) : raw).replace(/^\/+|\/+$/g, '');
+  if (q < 0) return { script: ownString(path), params: NO_PARAMS };
   const params = new Map<string, string>();
-  if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(raw.slice(q + 1))) params.set(k, v);
-  }
-  return { script: path, params };
+  for (const [k, v] of new URLSearchParams(raw.slice(q + 1))) params.set(k, ownString(v));
+  return { script: ownString(path), params };
 }
 
+/**
+ * The fields a call uses, each its own string: the header lines and their Map are dropped once parsed, so a call
+ * held in Dial keeps neither them nor the chunk they were cut from.
+ */
 export function parseRequest(lines: readonly string[]): AgiRequest {
   const headers = new Map<string, string>();
   for (const line of lines) {
@@ -76,8 +81,8 @@ export function parseRequest(lines: readonly string[]): AgiRequest {
     throw new AgiProtocolError('header block has neither agi_request nor agi_network');
   }
   const args: string[] = [];
-  for (let i = 1; headers.has(`agi_arg_${i}`); i++) args.push(headers.get(`agi_arg_${i}`) ?? '');
-  const h = (k: string): string => headers.get(k) ?? '';
+  for (let i = 1; headers.has(`agi_arg_${i}`); i++) args.push(ownString(headers.get(`agi_arg_${i}`) ?? ''));
+  const h = (k: string): string => ownString(headers.get(k) ?? '');
   const request = h('agi_request');
   const { script, params } = scriptFrom(headers.get('agi_network_script'), request);
   const { callerCode, leadId } = parseCallerCode(h('agi_calleridname'), h('agi_callerid'));
@@ -103,6 +108,5 @@ export function parseRequest(lines: readonly string[]): AgiRequest {
     args,
     callerCode,
     leadId,
-    headers,
   };
 }

@@ -7,7 +7,8 @@ import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/car
 import type { QualityLedger } from '../health/quality-ledger.js';
 import type { QualityWindow } from '../health/quality-window.js';
 import type { HealthView } from '../health/types.js';
-import { maskNumber, type Logger } from '../log.js';
+import { callLogger, maskNumber, type Logger } from '../log.js';
+import { ownString } from '../own-string.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
@@ -127,9 +128,9 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   const t0 = now();
   const route = findRoute(ctx.routing, req.script, rawNumber, req.params.get('route'));
   // one child logger per call, made once: every line of the call carries its uniqueid
-  const log = ctx.log.child({ uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
+  const log = callLogger(ctx.log, { uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
   const rec = new CallRecorder(
-    { uniqueid: req.uniqueid, runId: randomUUID(), serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '', prefixGroup: null },
+    { uniqueid: req.uniqueid, runId: ownString(randomUUID()), serverId: ctx.serverId, route: req.script, strategy: '', number: '', callerCode: req.callerCode ?? '', leadId: req.leadId, campaign: req.args[1] ?? '', prefixGroup: null },
     ctx.sink,
     log,
   );

@@ -53,7 +53,7 @@ const fds = (pid: number): number => {
 };
 
 /** The daemon as a user runs it (daemon-process.ts), started fresh so RSS is that of the held calls alone. */
-export async function holdCalls(cfg: BenchConfig, start: () => Promise<DaemonProcess>): Promise<HeldResult> {
+export async function holdCalls(cfg: BenchConfig, start: () => Promise<DaemonProcess>, inspect?: (d: DaemonProcess, phase: 'idle' | 'held') => Promise<void>): Promise<HeldResult> {
   const { n, reason } = heldCount(cfg.heldCalls);
   const daemon = await start();
   try {
@@ -61,6 +61,7 @@ export async function holdCalls(cfg: BenchConfig, start: () => Promise<DaemonPro
     await probe(daemon.port, cfg.probeCalls, 'warm');
     const idleWait = await probe(daemon.port, cfg.probeCalls, 'idle');
     const idleRss = treeUsage(daemon.pid).rssBytes;
+    await inspect?.(daemon, 'idle');
     let release = (): void => undefined;
     const released = new Promise<void>((r) => (release = r));
     // a long talkMs: primary answers and the Dial reply waits, so every AGI connection stays open in Dial
@@ -89,6 +90,7 @@ export async function holdCalls(cfg: BenchConfig, start: () => Promise<DaemonPro
     const lag = await daemon.lag(false);
     const heldRss = treeUsage(daemon.pid).rssBytes;
     const heldFds = fds(daemon.pid);
+    await inspect?.(daemon, 'held');
     const releaseStart = performance.now();
     release();
     const done = await Promise.all(calls);

@@ -7,6 +7,18 @@ export interface LagStats {
   readonly heapUsedBytes: number;
 }
 
+/** The daemon's heap after a full collection (bench:held), for memory per held call. */
+export interface HeapStats {
+  /** False when the daemon was not started with --expose-gc: the figures then include garbage. */
+  readonly collected: boolean;
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  /** File name of the heap snapshot written in the directory asked for, or null. */
+  readonly snapshot: string | null;
+}
+
 export interface BenchServer {
   readonly name: string;
   readonly port: number;

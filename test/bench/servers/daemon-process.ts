@@ -8,7 +8,7 @@ import { CARRIERS, ROUTES } from '../../support/daemon.js';
 import { freePort } from '../../support/free-port.js';
 import { flowCarriers, NUMBER } from '../driver/closed-loop.js';
 import { timedCall } from '../driver/timed-call.js';
-import type { BenchServer, LagStats } from './bench-server.js';
+import type { BenchServer, HeapStats, LagStats } from './bench-server.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/test/bench/servers → dist/src/cli.js: the daemon exactly as `failover-agi run` starts it
@@ -21,6 +21,8 @@ export interface DaemonProcessOptions {
   readonly db: DbSettings | null;
   /** Directory for a --cpu-prof profile of the daemon, written when it exits. */
   readonly cpuProfDir?: string;
+  /** Start node with --expose-gc, so heap() measures after a full collection (bench:held). */
+  readonly exposeGc?: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export class DaemonProcess implements BenchServer {
   private stderrTail = '';
   private nextId = 1;
   private readonly waiting = new Map<number, (l: LagStats) => void>();
+  private readonly heapWaiting = new Map<number, (h: HeapStats) => void>();
   private readonly exited: Promise<void>;
   private gone = false;
 
@@ -48,7 +51,13 @@ export class DaemonProcess implements BenchServer {
     child.stdout?.on('data', (c: Buffer) => (this.stdoutBytes += c.length));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (c: string) => (this.stderrTail = (this.stderrTail + c).slice(-2000)));
-    child.on('message', (m: { t: string; id: number; lag: LagStats }) => {
+    child.on('message', (m: { t: string; id: number; lag: LagStats; heap: HeapStats }) => {
+      if (m.t === 'heap') {
+        const h = this.heapWaiting.get(m.id);
+        this.heapWaiting.delete(m.id);
+        h?.(m.heap);
+        return;
+      }
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       w?.(m.lag);
@@ -77,7 +86,8 @@ export class DaemonProcess implements BenchServer {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
-    const child = fork(CLI, ['run', '--config', file], { execArgv: ['--import', PROBE, ...prof], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const gc = o.exposeGc ? ['--expose-gc'] : [];
+    const child = fork(CLI, ['run', '--config', file], { execArgv: ['--import', PROBE, ...gc, ...prof], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const d = new DaemonProcess(o.name, port, child, dir);
     const until = Date.now() + 15_000;
     for (;;) {
@@ -97,6 +107,15 @@ export class DaemonProcess implements BenchServer {
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.child.send({ t: reset ? 'lag-reset' : 'lag', id });
+    });
+  }
+
+  /** The heap after a full collection (see exposeGc); with snapshotDir, a heap snapshot is written there too. */
+  heap(snapshotDir?: string): Promise<HeapStats> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.heapWaiting.set(id, resolve);
+      this.child.send({ t: 'heap', id, ...(snapshotDir ? { snapshotDir } : {}) });
     });
   }
 

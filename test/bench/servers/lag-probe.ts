@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { LagStats } from './bench-server.js';
+import { writeHeapSnapshot } from 'node:v8';
+import type { HeapStats, LagStats } from './bench-server.js';
 
 /**
  * Preloaded into the daemon under test (`node --import`), so event-loop lag is measured inside the daemon's own
@@ -16,7 +17,22 @@ function stats(): LagStats {
   return { p50Ms: lagMs(lag.percentile(50)), p99Ms: lagMs(lag.percentile(99)), maxMs: lagMs(lag.max), heapUsedBytes: process.memoryUsage().heapUsed };
 }
 
-process.on('message', (m: { t: string; id: number }) => {
+/** What the heap holds once the garbage is gone (the daemon started with --expose-gc; else as it stands). */
+function heapAfterGc(snapshotDir: string | undefined): HeapStats {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const u = process.memoryUsage();
+  const snapshot = snapshotDir ? writeHeapSnapshot(undefined) : null;
+  return { collected: gc !== undefined, heapUsedBytes: u.heapUsed, rssBytes: u.rss, externalBytes: u.external, arrayBuffersBytes: u.arrayBuffers, snapshot };
+}
+
+process.on('message', (m: { t: string; id: number; snapshotDir?: string }) => {
+  if (m.t === 'heap') {
+    if (m.snapshotDir) process.chdir(m.snapshotDir);
+    process.send?.({ t: 'heap', id: m.id, heap: heapAfterGc(m.snapshotDir) });
+    return;
+  }
   if (m.t === 'lag-reset') lag.reset();
   process.send?.({ t: 'lag', id: m.id, lag: stats() });
 });
