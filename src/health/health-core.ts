@@ -197,19 +197,29 @@ export function initialState(
   return { carriers: map, routes: [...routes], registrations: new Map(), ami: { up: false, downSince: null, stale: false }, amiNote, groupNames: new Set(groups), unknownPeerGroups: new Set() };
 }
 
-/** A working copy for one step: entries are replaced, never mutated, and every state change becomes an event. */
+/**
+ * A working copy for one step: entries are replaced, never mutated, and every state change becomes an event. The
+ * carrier map is copied at the first change only: most steps (every call asks, most answers change nothing) read it.
+ */
 class Draft {
-  readonly carriers: Map<string, CarrierEntry>;
   readonly events: CarrierEvent[] = [];
   readonly notes: Note[] = [];
   readonly shared: SharedFact[] = [];
-  private dirty = false;
+  private copy: Map<string, CarrierEntry> | null = null;
   constructor(
     readonly base: CoreState,
     readonly s: CoreSettings,
     readonly now: number,
-  ) {
-    this.carriers = new Map(base.carriers);
+  ) {}
+
+  get carriers(): ReadonlyMap<string, CarrierEntry> {
+    return this.copy ?? this.base.carriers;
+  }
+
+  /** The map this step changes; the base state's stays as it was. */
+  writable(): Map<string, CarrierEntry> {
+    this.copy ??= new Map(this.base.carriers);
+    return this.copy;
   }
 
   /** `opening`: the breaker opened in this step; it is an event even when the published state stays the same. */
@@ -225,13 +235,7 @@ class Draft {
       if (opening !== null) this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: `breaker opened: ${opening} (already ${p.state}: ${prev.reason})` });
       if (p.reason !== prev.reason || peer !== (prev.peer ?? null)) health = { state: prev.state, since: prev.since, reason: p.reason, ...(peer ? { peer } : {}) };
     }
-    this.carriers.set(next.name, { ...next, health });
-    this.dirty = true;
-  }
-
-  /** For 'replace', which rebuilds the whole map. */
-  touch(): void {
-    this.dirty = true;
+    this.writable().set(next.name, { ...next, health });
   }
 
   /**
@@ -262,7 +266,7 @@ class Draft {
 
   done(extra: Partial<CoreState> = {}, granted = false): StepResult {
     // an unchanged map keeps its identity, so the shell's cached snapshot stays valid
-    const carriers = this.dirty ? this.carriers : this.base.carriers;
+    const carriers = this.copy ?? this.base.carriers;
     return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted, shared: this.shared };
   }
 }
@@ -599,9 +603,9 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       for (const name of d.carriers.keys()) {
         if (!next.has(name)) d.notes.push({ level: 'info', msg: 'carrier removed from config: no longer followed', fields: { carrier: name } });
       }
-      d.carriers.clear();
-      for (const [k, v] of next) d.carriers.set(k, v);
-      d.touch();
+      const carriers = d.writable();
+      carriers.clear();
+      for (const [k, v] of next) carriers.set(k, v);
       const names = input.groups === undefined ? st.groupNames : new Set(input.groups);
       // a group configured now, and dropped again later, is worth another warning
       const unknownPeerGroups = new Set([...st.unknownPeerGroups].filter((g) => !names.has(g)));
