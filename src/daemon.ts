@@ -103,8 +103,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   let qualityPolicy = settings.health.quality;
   const server = new AgiServer(
     serverOptions(settings.agi, sharedKey),
-    async (channel, request) => {
-      const result = await handleCall(channel, request, {
+    // no async wrapper: a held call's suspended chain is one frame shorter
+    (channel, request) =>
+      handleCall(channel, request, {
         routing,
         health: deps.health,
         capacity,
@@ -118,9 +119,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         showNumbers,
         rotation,
         random,
-      });
-      deps.onCall?.(result);
-    },
+      }).then((result) => deps.onCall?.(result)),
     log,
   );
   const { port } = await server.listen();

@@ -22,6 +22,9 @@ export interface AgiServerOptions extends AgiChannelLimits {
 
 export type AgiHandler = (channel: AgiChannel, request: AgiRequest) => Promise<void>;
 
+/** One listener for every socket, not a closure per connection. */
+const ignore = (): void => undefined;
+
 function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
@@ -124,7 +127,7 @@ export class AgiServer {
       socket.destroy();
       return;
     }
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
     // a remote Asterisk that vanishes without a FIN: the kernel's probes end the socket instead of holding it for ever
     if (opts.keepAliveIdle > 0) socket.setKeepAlive(true, opts.keepAliveIdle);
     this.idle.add(socket);
