@@ -4,6 +4,7 @@ import type { DaemonSettings } from '../config/schema.js';
 import type { PeerFact, SharedFact, SharedState } from '../health/peer-facts.js';
 import type { Logger } from '../log.js';
 import { poolOptions, type DbSettings } from './db-config.js';
+import { writeThenRead } from './poll-round.js';
 
 export interface SharedHealthOptions {
   readonly db: DbSettings;
@@ -177,16 +178,8 @@ export class SharedHealth {
   private async tick(): Promise<void> {
     const pool = this.pool;
     if (!pool) return;
-    // a failed write must not cost the read: a dialer that cannot publish still hears its peers
-    let writeError = '';
     try {
-      await this.write(pool);
-    } catch (err) {
-      writeError = (err as Error).message;
-    }
-    try {
-      await this.read(pool);
-      if (writeError !== '') throw new Error(writeError);
+      await writeThenRead(() => this.write(pool), () => this.read(pool));
       if (this.lastError !== '' || this.lostLogged) {
         this.o.log.info({ peers: this.peers.size }, 'cluster view back: sharing carrier health with the other dialers again');
       }

@@ -5,6 +5,7 @@ import type { DaemonSettings } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { BUDGET_WINDOWS, peerTotals, windowStart, type BudgetWindow, type CarrierSpend, type PeerWindowSpend } from '../routing/cost.js';
 import { poolOptions, type DbSettings } from './db-config.js';
+import { writeThenRead } from './poll-round.js';
 
 export interface SharedSpendOptions {
   readonly db: DbSettings;
@@ -141,17 +142,8 @@ export class SharedSpend {
   private async tick(): Promise<void> {
     const pool = this.pool;
     if (!pool) return;
-    // a failed write must not cost the read: a dialer that cannot publish (a read-only node after a failover) still
-    // needs the peers' spend, or the cluster overspends on figures frozen at the last read
-    let writeError = '';
     try {
-      await this.write(pool);
-    } catch (err) {
-      writeError = (err as Error).message;
-    }
-    try {
-      await this.read(pool);
-      if (writeError !== '') throw new Error(writeError);
+      await writeThenRead(() => this.write(pool), () => this.read(pool));
       if (this.lostLogged) this.o.log.info({ peers: this.peers }, 'cluster spend view back: budgets count the other dialers\' spend again');
       this.lastError = '';
       this.lostLogged = false;
