@@ -46,11 +46,22 @@ const SCENARIO: Record<string, string> = {
   cring: 'carrier_ring_no_answer',
   cbye: 'carrier_answer_then_bye',
   cswallow: 'carrier_swallow',
+  cadapt: 'carrier_pdd_900ms',
+  cswallow5: 'carrier_swallow',
 };
 /** Dial's ring timeout for the ringing carrier: short, so ring-out cases stay a few seconds. */
 const RING_S = 3;
 /** The swallowing carrier's progress timeout (its carrier config): what each of its Dials costs before the next carrier. */
 const SWALLOW_PROGRESS_S = 2;
+
+/**
+ * The adaptive case (issue 16): delays the daemon needs before it trusts them, and the swallowed calls placed after.
+ * Fewer swallowed calls than health.consecutiveFailures (3): the third failure opens the breaker only after its Dial.
+ */
+const ADAPT_MIN_SAMPLES = 10;
+const ADAPT_SWALLOWED = 3;
+/** minSeconds 1: the learned value itself (p99 ≈ 0.9 s × 1.5), not the default floor of 1.5 s. */
+const ADAPTIVE = { minSamples: ADAPT_MIN_SAMPLES, minSeconds: 1 };
 
 const CARRIERS = Object.keys(SCENARIO).map((name) => ({
   name,
@@ -58,6 +69,7 @@ const CARRIERS = Object.keys(SCENARIO).map((name) => ({
   peer: `carrier-${name}`,
   ringTimeout: name === 'cring' ? RING_S : 20,
   progressTimeout: name === 'cswallow' ? SWALLOW_PROGRESS_S : 5,
+  ...(name === 'cadapt' ? { adaptiveProgress: ADAPTIVE } : {}),
 }));
 
 /** Each route is its own context (route name = AGI script = context), so a test picks its carriers by the context it calls. */
@@ -71,6 +83,8 @@ const ROUTES = [
   { name: 'daemon-down', carriers: ['c503', 'cbye'] },
   { name: 'swallow', carriers: ['cswallow', 'cbye'] },
   { name: 'timing', carriers: ['c486'] },
+  { name: 'adaptive', carriers: ['cadapt', 'cbye'] },
+  { name: 'swallow-fixed5', carriers: ['cswallow5', 'cbye'] },
 ];
 /** Calls of the timing case: one quick Dial each (486), to a daemon in its own process as a user runs it. */
 const TIMING_CALLS = 20;
@@ -91,6 +105,8 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
   let ami: LabAmi;
   let asterisk: Proc | null = null;
   const carriers: Proc[] = [];
+  /** The carriers as started (same order as `carriers`): the adaptive case restarts one on its port with another scenario. */
+  let started: LabCarrier[] = [];
   let daemon: TestDaemon;
   let killedPort = 0;
   let timingPort = 0;
@@ -125,6 +141,7 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     const amiPort = await freePort();
     const conf = writeAsteriskEtc(paths, { dir, sipPort: await freeUdpPort(), amiPort, carriers: withMedia, dialplan });
     for (const c of withMedia) carriers.push(startCarrier(paths, c, dir));
+    started = withMedia;
     daemon = await startTestDaemon({ carriers: CARRIERS, routes: ROUTES, overrides: { 'agi.port': agiPort } });
     asterisk = startAsterisk(paths, conf, dir);
     ami = await openAmi(amiPort, asterisk);
@@ -277,6 +294,84 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     console.log(`swallowed INVITE (progressTimeout ${SWALLOW_PROGRESS_S} s): the Dial took ${dialMs} ms, the next carrier's Dial started ${lostMs} ms after it (daemon clock)`);
   });
 
+  test(`adaptive progress timeout: ${ADAPT_MIN_SAMPLES} calls to a carrier ringing after ≈900 ms teach it ≈1.4 s; once it swallows INVITEs each Dial ends there, not at 5 s, and the next carrier answers`, async () => {
+    if (!paths) return;
+    const pdds: number[] = [];
+    for (let i = 0; i < ADAPT_MIN_SAMPLES; i++) {
+      const c = await call('adaptive');
+      assert.deepEqual(rows(c), [['cadapt', 'ANSWER', 200, 16, 'answered']]);
+      assert.equal(c.dials.length, 1);
+      const [a] = c.records as [AttemptRecord];
+      assert.match(a.dialString, /\^5,/, `call ${i + 1}: fewer than minSamples delays, so the configured progressTimeout`);
+      // RINGTIME_MS: the INVITE → the 180 the scenario sends 900 ms after its 100 Trying
+      assert.ok(a.pddMs !== null && a.pddMs !== undefined && a.pddMs >= 850 && a.pddMs < 1500, `post-dial delay ${a.pddMs} ms`);
+      pdds.push(a.pddMs);
+    }
+    // what the daemon must have learned (progress-timeout.ts): nearest-rank p99 of 10 delays is the largest, × 1.5, up to tenths
+    const worst = Math.max(...pdds);
+    const expected = Math.max(ADAPTIVE.minSeconds, Math.ceil(Math.round((worst / 1000) * 1.5 * 1e6) / 1e5) / 10);
+
+    // the carrier starts swallowing INVITEs: the same peer (same port, same qualify state, same carrier name in the
+    // daemon), now a SIPp that takes the INVITE and never answers, as a carrier going bad does. A second peer would
+    // need a second carrier name, which has learned nothing.
+    const i = started.findIndex((c) => c.peer === 'carrier-cadapt');
+    await carriers[i]?.stop();
+    carriers[i] = startCarrier(paths, { ...(started[i] as LabCarrier), scenario: 'carrier_swallow' }, dir);
+    await new Promise((res) => setTimeout(res, 300));
+
+    const seen: Swallowed[] = [];
+    for (let n = 0; n < ADAPT_SWALLOWED; n++) seen.push(await swallowedCall('adaptive', 'cadapt', expected));
+    const fixed = await swallowedCall('swallow-fixed5', 'cswallow5', 5);
+
+    const log = agiTimings(readLog(dir));
+    const asLogged = (s: Swallowed) => {
+      const t = log.find((x) => x.uniqueid === s.uniqueid);
+      return t ? (t.dialMs[0] ?? 0) + (t.betweenDialsMs[0] ?? 0) : NaN;
+    };
+    const fig = (xs: number[]) => `median ${Math.round(median(xs))} ms (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
+    const lostAdaptive = seen.map((s) => s.lostMs);
+    console.log(
+      [
+        `adaptive progress timeout on Asterisk: ${ADAPT_MIN_SAMPLES} delays ${Math.min(...pdds)}–${worst} ms → learned ${expected} s (configured 5 s)`,
+        `  swallowed INVITE, learned ${expected} s, ${seen.length} calls: Dial (daemon clock) ${fig(seen.map((s) => s.dialMs))}; ` +
+          `Dial (AMI DialBegin → DialEnd) ${fig(seen.map((s) => s.amiDialMs))}; time lost per attempt (daemon: this Dial → the next carrier's) ${fig(lostAdaptive)}; ` +
+          `(Asterisk log: EXEC Dial → the next EXEC Dial) ${fig(seen.map(asLogged))}`,
+        `  swallowed INVITE, fixed 5 s, 1 call: Dial ${fixed.dialMs} ms (AMI ${Math.round(fixed.amiDialMs)} ms); time lost ${fixed.lostMs} ms (Asterisk log ${Math.round(asLogged(fixed))} ms)`,
+        `  saved per swallowed attempt: ${Math.round(fixed.lostMs - median(lostAdaptive))} ms`,
+      ].join('\n'),
+    );
+  });
+
+  /** A call whose first carrier swallows the INVITE: its Dial ends at `progressS`, CHANUNAVAIL, and cbye answers. */
+  async function swallowedCall(route: string, carrier: string, progressS: number): Promise<Swallowed> {
+    const c = await call(route);
+    assert.deepEqual(rows(c), [
+      [carrier, 'CHANUNAVAIL', null, null, 'next'],
+      ['cbye', 'ANSWER', 200, 16, 'answered'],
+    ]);
+    // one leg per carrier: the swallowing one never rang anyone (no 180), cbye rang once
+    assert.equal(c.dials.length, 2, 'two Dials, never a second to the same carrier');
+    assert.match(c.dials[0] ?? '', new RegExp(`^SIP/carrier-${carrier}-`));
+    assert.match(c.dials[1] ?? '', /^SIP\/carrier-cbye-/);
+    const [swallowed, answered] = c.records as [AttemptRecord, AttemptRecord];
+    assert.ok(swallowed.dialString.includes(`^${progressS},`), `progress timeout ${progressS} s in ${swallowed.dialString}`);
+    const dialMs = swallowed.endedAt - swallowed.startedAt;
+    assert.ok(dialMs >= progressS * 1000 - 50 && dialMs < progressS * 1000 + 1000, `swallowed Dial took ${dialMs} ms (progress timeout ${progressS} s)`);
+    // Asterisk's own clock (timestampevents): DialBegin → DialEnd of that leg
+    const leg = c.dials[0] ?? '';
+    const stamp = (ev: string) => {
+      const m = ami.events.find((e) => e['Event'] === ev && e['Uniqueid'] === c.uniqueid && e['DestChannel'] === leg);
+      return m ? Number(m['Timestamp']) * 1000 : NaN;
+    };
+    const amiDialMs = stamp('DialEnd') - stamp('DialBegin');
+    assert.ok(amiDialMs >= progressS * 1000 - 50 && amiDialMs < progressS * 1000 + 1000, `AMI DialBegin → DialEnd ${amiDialMs} ms`);
+    const end = ami.events.find((e) => e['Event'] === 'DialEnd' && e['Uniqueid'] === c.uniqueid && e['DestChannel'] === leg);
+    assert.equal(end?.['DialStatus'], 'CHANUNAVAIL');
+    assert.equal(c.end['FailoverStatus'], 'ANSWER');
+    assert.equal(c.end['FailoverCarrier'], 'cbye');
+    return { uniqueid: c.uniqueid, dialMs, amiDialMs, lostMs: answered.startedAt - swallowed.startedAt };
+  }
+
   test('no daemon on the AGI port: AGISTATUS=FAILURE, FAILOVER_STATUS empty → the static cascade dials (503, then the answer)', async () => {
     const c = await call('daemon-down');
     assert.equal(c.records.length, 0);
@@ -328,6 +423,21 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     }
   });
 });
+
+interface Swallowed {
+  readonly uniqueid: string;
+  /** The swallowed Dial as the daemon timed it, and as Asterisk did (AMI DialBegin → DialEnd). */
+  readonly dialMs: number;
+  readonly amiDialMs: number;
+  /** This Dial's start → the next carrier's Dial's start (daemon clock): what the swallowed INVITE cost the call. */
+  readonly lostMs: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
 
 /** Newexten's AppData is the argument after substitution (GotoIf conditions arrive evaluated): keep what acts. */
 function withoutGotoIf(apps: readonly string[]): string[] {

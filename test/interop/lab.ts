@@ -118,6 +118,8 @@ export function writeAsteriskEtc(paths: LabPaths, f: AsteriskFiles): string {
     [
       '[general]',
       'enabled = yes',
+      // a Timestamp header on every event (main/manager.c): Dial lengths as Asterisk timed them (DialBegin → DialEnd)
+      'timestampevents = yes',
       `port = ${f.amiPort}`,
       'bindaddr = 127.0.0.1',
       `[${AMI_USER}]`,
