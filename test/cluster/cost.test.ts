@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { formatStatus } from '../../src/ops/cli-format.js';
 import { spendText } from '../../src/ops/status.js';
 import { renderStatusPage } from '../../src/ops/status-page.js';
-import { migrate } from '../../src/store/migrate.js';
 import type { Behaviour } from '../sim/agi-sim.js';
-import { dialedPrimary, startDialer, type Dialer } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { CARRIERS, memoryLog } from '../support/daemon.js';
+import { clusterFixture, dialedPrimary, type Dialer } from '../support/cluster.js';
+import type { TestDatabase } from '../support/db.js';
+import { CARRIERS } from '../support/daemon.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { until } from '../support/until.js';
 
@@ -28,29 +27,13 @@ function midHourSkew(): number {
 }
 
 describe('cluster-wide budgets: dialers on one MariaDB', () => {
+  const fx = clusterFixture(['carrier_spend', 'carrier_attempt']);
   let t: TestDatabase;
-  const running: Dialer[] = [];
-  const dialer = async (id: string, db: TestDatabase['db'], skewMs: number): Promise<Dialer> => {
-    const d = await startDialer({ id, db, skewMs, overrides: { carriers: BUDGETED } });
-    running.push(d);
-    return d;
-  };
-  const stopAll = async (): Promise<void> => {
-    for (const d of running.splice(0)) await d.stop();
-  };
-  before(async () => {
-    t = await createTestDatabase();
-    await migrate(t.db, memoryLog().log);
+  before(() => {
+    t = fx.db();
   });
-  after(async () => {
-    await stopAll();
-    await t.drop();
-  });
-  const fresh = async (): Promise<void> => {
-    await stopAll();
-    await t.query('DELETE FROM carrier_spend');
-    await t.query('DELETE FROM carrier_attempt');
-  };
+  const dialer = (id: string, db: TestDatabase['db'], skewMs: number): Promise<Dialer> => fx.dialer({ id, db, skewMs, overrides: { carriers: BUDGETED } });
+  const { fresh, stopAll } = fx;
   /** Two answered calls through dialer-1's primary: its hourly budget of 0.2 min, used up by its own calls. */
   const useUpOn = async (d: Dialer): Promise<void> => {
     for (let i = 0; i < 2; i++) {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { formatStatus } from '../../src/ops/cli-format.js';
 import { previewPlan } from '../../src/ops/plan-preview.js';
-import { migrate } from '../../src/store/migrate.js';
-import { dialedPrimary, HEALTHY, NUM, startDialer, SWALLOWING, type Dialer } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { memoryLog } from '../support/daemon.js';
+import { clusterFixture, dialedPrimary, HEALTHY, NUM, SWALLOWING, type Dialer } from '../support/cluster.js';
+import type { TestDatabase } from '../support/db.js';
 import { until } from '../support/until.js';
 
 /** NUM (1555…) is in the group; OUTSIDE is a number in no group. */
@@ -19,29 +17,14 @@ const OUTSIDE = '14155550100';
  * the others, and still dialed for every other number. Polls run every 200 ms; waits are bounded by a few polls.
  */
 describe('shared health per prefix group: dialers on one MariaDB', () => {
+  // each test counts its own rows
+  const fx = clusterFixture(['carrier_shared_health', 'carrier_attempt', 'carrier_event']);
   let t: TestDatabase;
-  const running: Dialer[] = [];
-  const dialer = async (id: string, overrides: Record<string, unknown> = {}): Promise<Dialer> => {
-    const d = await startDialer({ id, db: t.db, overrides: { prefixGroups: PREFIX_GROUPS, ...overrides } });
-    running.push(d);
-    return d;
-  };
-  const stopAll = async (): Promise<void> => {
-    for (const d of running.splice(0)) await d.stop();
-  };
-  before(async () => {
-    t = await createTestDatabase();
-    await migrate(t.db, memoryLog().log);
+  before(() => {
+    t = fx.db();
   });
-  after(async () => {
-    await stopAll();
-    await t.drop();
-  });
-  const fresh = async (): Promise<void> => {
-    await stopAll();
-    // each test counts its own rows
-    for (const table of ['carrier_shared_health', 'carrier_attempt', 'carrier_event']) await t.query(`DELETE FROM ${table}`);
-  };
+  const dialer = (id: string, overrides: Record<string, unknown> = {}): Promise<Dialer> => fx.dialer({ id, db: t.db, overrides: { prefixGroups: PREFIX_GROUPS, ...overrides } });
+  const fresh = fx.fresh;
   const groupOf = (d: Dialer) => d.service.health.inspect().get('primary')?.groups.find((g) => g.group === GROUP);
 
   /** Calls to the group's number on `d` until its (primary, group) breaker opens; the carrier-wide one stays closed. */

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { previewPlan } from '../../src/ops/plan-preview.js';
 import { formatStatus } from '../../src/ops/cli-format.js';
-import { migrate } from '../../src/store/migrate.js';
-import { dialedPrimary, HEALTHY, NUM, startDialer, SWALLOWING, type Dialer } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { memoryLog } from '../support/daemon.js';
+import { clusterFixture, dialedPrimary, HEALTHY, NUM, SWALLOWING, type Dialer } from '../support/cluster.js';
+import type { TestDatabase } from '../support/db.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { until } from '../support/until.js';
 
@@ -15,28 +13,12 @@ import { until } from '../support/until.js';
  * Polls run every 200 ms here; "within a poll" is waited for with until() and a bound of a few polls, never timed.
  */
 describe('shared health: dialers on one MariaDB', () => {
+  const fx = clusterFixture(['carrier_shared_health']);
   let t: TestDatabase;
-  const running: Dialer[] = [];
-  const dialer = async (o: Parameters<typeof startDialer>[0]): Promise<Dialer> => {
-    const d = await startDialer(o);
-    running.push(d);
-    return d;
-  };
-  const stopAll = async (): Promise<void> => {
-    for (const d of running.splice(0)) await d.stop();
-  };
-  before(async () => {
-    t = await createTestDatabase();
-    await migrate(t.db, memoryLog().log);
+  before(() => {
+    t = fx.db();
   });
-  after(async () => {
-    await stopAll();
-    await t.drop();
-  });
-  const fresh = async (): Promise<void> => {
-    await stopAll();
-    await t.query('DELETE FROM carrier_shared_health');
-  };
+  const { dialer, fresh, stopAll } = fx;
 
   /** Calls on `d` until its own breaker ejects the swallowing primary; returns how many Dials it spent on it. */
   const ejectOn = async (d: Dialer): Promise<number> => {

@@ -1,13 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/service.js';
 import type { DbSettings } from '../../src/store/db-config.js';
+import { migrate } from '../../src/store/migrate.js';
 import { createRecordStore } from '../../src/store/record-store.js';
 import { simulateCall, type Behaviour, type SimCallResult } from '../sim/agi-sim.js';
 import { CARRIERS, ROUTES, memoryLog } from './daemon.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { freePort } from './free-port.js';
 
 export const NUM = '15552345678';
@@ -102,4 +105,42 @@ export async function startDialer(o: { id: string; db: DbSettings; skewMs?: numb
 /** Whether a call placed a Dial on the swallowing carrier (and so paid its progress timeout). */
 export function dialedPrimary(r: SimCallResult): boolean {
   return r.dials.some((d) => d.includes('carrier-primary'));
+}
+
+/**
+ * One migrated MariaDB for a describe block's dialers, dropped after it. `dialer` starts one and keeps it for
+ * `fresh`, which stops every dialer and empties `tables` so each test starts from a cluster that knows nothing.
+ * Call it inside the describe: its hooks run before the block's own.
+ */
+export function clusterFixture(tables: readonly string[]): { db(): TestDatabase; dialer(o: Parameters<typeof startDialer>[0]): Promise<Dialer>; stopAll(): Promise<void>; fresh(): Promise<void> } {
+  let t: TestDatabase | null = null;
+  const running: Dialer[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const d of running.splice(0)) await d.stop();
+  };
+  const db = (): TestDatabase => {
+    if (!t) throw new Error('clusterFixture: the database is made in its before hook');
+    return t;
+  };
+  before(async () => {
+    t = await createTestDatabase();
+    await migrate(t.db, memoryLog().log);
+  });
+  after(async () => {
+    await stopAll();
+    await t?.drop();
+  });
+  return {
+    db,
+    stopAll,
+    dialer: async (o) => {
+      const d = await startDialer(o);
+      running.push(d);
+      return d;
+    },
+    fresh: async () => {
+      await stopAll();
+      for (const table of tables) await db().query(`DELETE FROM ${table}`);
+    },
+  };
 }
