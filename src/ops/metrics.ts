@@ -2,7 +2,7 @@ import client from 'prom-client';
 import type { CapacitySnapshot } from '../calls/capacity-ledger.js';
 import type { CallResult } from '../calls/failover-call.js';
 import type { AttemptRecord, RecordSink } from '../calls/records.js';
-import type { CostSnapshot } from '../calls/cost-ledger.js';
+import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { CarrierQuality } from '../health/quality-ledger.js';
 import { capacityReasonKind } from '../routing/capacity.js';
 import { isBudgetReason } from '../routing/cost.js';
@@ -195,36 +195,35 @@ export function createMetrics(src: MetricSources): Metrics {
       for (const [carrier, c] of src.capacity?.() ?? []) this.inc({ carrier }, c.startsTotal);
     },
   });
-  new client.Gauge({
-    name: `${p}carrier_spend`,
-    help: 'Spend per carrier through this daemon in the current clock hour or day (server local time): talk minutes as billed, and money (pricePerMinute/pricePerCall units) for a priced carrier',
-    labelNames: ['carrier', 'window', 'unit'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [carrier, c] of src.cost?.() ?? []) {
-        for (const window of ['hour', 'day'] as const) {
-          this.set({ carrier, window, unit: 'minutes' }, c[window].minutes);
-          if (c.priced) this.set({ carrier, window, unit: 'money' }, c[window].money);
+  // the same series shape twice: this daemon's own spend, and what its budgets count (own + the peers' as last read)
+  const spendGauge = (name: string, help: string, figure: (c: CarrierCost, window: 'hour' | 'day') => { readonly minutes: number; readonly money: number }): void => {
+    new client.Gauge({
+      name: `${p}${name}`,
+      help,
+      labelNames: ['carrier', 'window', 'unit'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [carrier, c] of src.cost?.() ?? []) {
+          for (const window of ['hour', 'day'] as const) {
+            const f = figure(c, window);
+            this.set({ carrier, window, unit: 'minutes' }, f.minutes);
+            if (c.priced) this.set({ carrier, window, unit: 'money' }, f.money);
+          }
         }
-      }
-    },
-  });
-  new client.Gauge({
-    name: `${p}carrier_budget_spend`,
-    help: 'What a carrier budget counts in the current clock hour or day: this daemon\'s spend plus, with cluster.enabled, the other dialers\' as last read (carrier_spend); the same as carrier_spend without a cluster',
-    labelNames: ['carrier', 'window', 'unit'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [carrier, c] of src.cost?.() ?? []) {
-        for (const window of ['hour', 'day'] as const) {
-          this.set({ carrier, window, unit: 'minutes' }, c[window].minutes + (c.peers?.[window].minutes ?? 0));
-          if (c.priced) this.set({ carrier, window, unit: 'money' }, c[window].money + (c.peers?.[window].money ?? 0));
-        }
-      }
-    },
-  });
+      },
+    });
+  };
+  spendGauge(
+    'carrier_spend',
+    'Spend per carrier through this daemon in the current clock hour or day (server local time): talk minutes as billed, and money (pricePerMinute/pricePerCall units) for a priced carrier',
+    (c, w) => c[w],
+  );
+  spendGauge(
+    'carrier_budget_spend',
+    'What a carrier budget counts in the current clock hour or day: this daemon\'s spend plus, with cluster.enabled, the other dialers\' as last read (carrier_spend); the same as carrier_spend without a cluster',
+    (c, w) => ({ minutes: c[w].minutes + (c.peers?.[w].minutes ?? 0), money: c[w].money + (c.peers?.[w].money ?? 0) }),
+  );
   new client.Gauge({
     name: `${p}carrier_budget`,
     help: 'A carrier budget per clock hour or day, in minutes or money; absent where none is set',
