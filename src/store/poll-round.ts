@@ -13,3 +13,13 @@ export async function writeThenRead(write: () => Promise<void>, read: () => Prom
   await read();
   if (writeError !== null) throw writeError;
 }
+
+/**
+ * Ends a pool, waiting at most `ms`: a graceful end sends each connection a quit and waits for it, which a database
+ * that stopped answering (a blackholed route) never acknowledges, and a shutdown must not hang on it.
+ */
+export async function endWithin(pool: { end(): Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  await Promise.race([pool.end().catch(() => undefined), new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
+  if (timer) clearTimeout(timer);
+}

@@ -4,7 +4,7 @@ import type { DaemonSettings } from '../config/schema.js';
 import type { PeerFact, SharedFact, SharedState } from '../health/peer-facts.js';
 import type { Logger } from '../log.js';
 import { poolOptions, type DbSettings } from './db-config.js';
-import { writeThenRead } from './poll-round.js';
+import { endWithin, writeThenRead } from './poll-round.js';
 
 export interface SharedHealthOptions {
   readonly db: DbSettings;
@@ -154,7 +154,7 @@ export class SharedHealth {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
-    await this.pool?.end().catch(() => undefined);
+    if (this.pool) await endWithin(this.pool, 2000);
     this.pool = null;
   }
 

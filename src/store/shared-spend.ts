@@ -5,7 +5,7 @@ import type { DaemonSettings } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { BUDGET_WINDOWS, peerTotals, windowStart, type BudgetWindow, type CarrierSpend, type PeerWindowSpend } from '../routing/cost.js';
 import { poolOptions, type DbSettings } from './db-config.js';
-import { writeThenRead } from './poll-round.js';
+import { endWithin, writeThenRead } from './poll-round.js';
 
 export interface SharedSpendOptions {
   readonly db: DbSettings;
@@ -119,7 +119,7 @@ export class SharedSpend {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
-    await this.pool?.end().catch(() => undefined);
+    if (this.pool) await endWithin(this.pool, 2000);
     this.pool = null;
   }
 
