@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { ValidatedRouting } from './config/carriers.js';
 import type { DaemonSettings } from './config/schema.js';
 import { QualityLedger, type QualityChange } from './health/quality-ledger.js';
+import { LearnedProgress } from './health/learned-progress.js';
 import { QualityWindow, qualitySample } from './health/quality-window.js';
 import type { HealthView } from './health/types.js';
 import type { Logger } from './log.js';
@@ -39,6 +40,8 @@ export interface Daemon {
   readonly quality: QualityWindow;
   /** Quality ordering: which carriers are demoted (health.quality), judged from `quality`. */
   readonly qualityLedger: QualityLedger;
+  /** Each carrier's progress timeout now (configured, or learned from `quality` with adaptiveProgress). */
+  readonly progress: LearnedProgress;
   /** The routing new calls use; calls in progress keep the one they started with. */
   routing(): ValidatedRouting;
   setRouting(r: ValidatedRouting): void;
@@ -68,6 +71,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const quality = new QualityWindow();
   const qualitySpan = (q: DaemonSettings['health']['quality']): number => q.recentWindow + q.baselineWindow;
   quality.keepFor(qualitySpan(settings.health.quality));
+  const progress = new LearnedProgress(quality);
   // a demotion or a return is a carrier event with the figures behind it, as a breaker opening is
   const onQuality = (c: QualityChange): void => {
     const reason = c.group === null ? c.judgement.reason : `prefix group ${c.group}: ${c.judgement.reason}`;
@@ -110,7 +114,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         health: deps.health,
         capacity,
         cost,
-        quality,
+        progress,
         qualityLedger,
         sink,
         serverId: settings.serverId,
@@ -132,12 +136,14 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     cost,
     quality,
     qualityLedger,
+    progress,
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
       capacity.configure(r.carriers.values(), clock.now());
       cost.configure(r.carriers.values(), clock.now());
       quality.retain(new Set(r.carriers.keys()));
+      progress.clear();
       qualityLedger.configure(qualityPolicy, new Set(r.carriers.keys()), r.prefixGroups.map((g) => g.name), clock.now());
     },
     retune(next, key) {

@@ -20,7 +20,6 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { RecentEvents } from './ops/recent-events.js';
 import { RecentStats } from './ops/recent-stats.js';
 import { previewPlan } from './ops/plan-preview.js';
-import { progressTimeoutNow } from './routing/progress-timeout.js';
 import { runningConfigAnswer } from './ops/running-config.js';
 import { buildStatus, CLUSTER_OFF, groupStatus, type DaemonStatus } from './ops/status.js';
 import { SharedHealth } from './store/shared-health.js';
@@ -159,7 +158,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
     quality: () => (daemon ? daemon.qualityLedger.snapshot(daemon.routing().carriers.keys(), clock.now()) : new Map()),
     progress: () => {
       const d = daemon;
-      return new Map(d ? [...d.routing().carriers.values()].map((c) => [c.name, progressTimeoutNow(d.quality, c, null, clock.now())]) : []);
+      return new Map(d ? [...d.routing().carriers.values()].map((c) => [c.name, d.progress.get(c, null, clock.now())]) : []);
     },
     prefixGroups: () => {
       const inspection = health.inspect();
@@ -244,7 +243,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       cost: d.cost.snapshot(clock.now()),
       groups: groupStatus(health.inspect()),
       quality: d.qualityLedger.snapshot(d.routing().carriers.keys(), clock.now()),
-      progress: (c) => progressTimeoutNow(d.quality, c, null, clock.now()),
+      progress: (c) => d.progress.get(c, null, clock.now()),
     });
   };
 
@@ -290,7 +289,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       case 'status':
         return status();
       case 'plan':
-        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()), (c, g) => d.qualityLedger.demotion(c, g, clock.now()), (c, g) => progressTimeoutNow(d.quality, c, g, clock.now()));
+        return previewPlan(d.routing(), (g) => health.snapshotFor(g), { number: req.number, route: req.route ?? null, script: req.script ?? null }, d.nextRotation, (c) => d.capacity.blocked(c, clock.now()), (c) => d.cost.over(c, clock.now()), (c, g) => d.qualityLedger.demotion(c, g, clock.now()), (c, g) => d.progress.get(c, g, clock.now()));
       case 'drain':
         return hold(req.carrier, { mode: 'drain', until: null, reason: '', at: now }, 'failover-agi drain', req.by);
       case 'enable':

@@ -5,7 +5,7 @@ import type { AgiRequest } from '../agi/request.js';
 import type { Clock } from '../clock.js';
 import { findRoute, type RouteEntry, type ValidatedRouting } from '../config/carriers.js';
 import type { QualityLedger } from '../health/quality-ledger.js';
-import type { QualityWindow } from '../health/quality-window.js';
+import type { LearnedProgress } from '../health/learned-progress.js';
 import type { HealthView } from '../health/types.js';
 import { callLogger, maskNumber, type Logger } from '../log.js';
 import { ownString } from '../own-string.js';
@@ -14,7 +14,7 @@ import { normalizeNumber } from '../routing/number.js';
 import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
-import { dialProgressSeconds, progressText, progressTimeoutNow, type ProgressTimeout } from '../routing/progress-timeout.js';
+import { dialProgressSeconds, progressText, type ProgressTimeout } from '../routing/progress-timeout.js';
 import type { CarrierConfig } from '../config/types.js';
 import { alerted, attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
@@ -37,8 +37,8 @@ export interface CallContext {
   readonly capacity: CapacityView;
   /** Spend per carrier in the current clock hour and day against its budget, shared by every call of the daemon. */
   readonly cost: CostView;
-  /** Quality samples of every Dial the daemon placed (ASR, post-dial delay, talk time per carrier and group). */
-  readonly quality: QualityWindow;
+  /** Each carrier's progress timeout: configured, or learned from its own post-dial delays (adaptiveProgress). */
+  readonly progress: LearnedProgress;
   /** Quality ordering: whether a carrier is demoted for this number's prefix group, judged at most once a second. */
   readonly qualityLedger: QualityLedger;
   readonly sink: RecordSink;
@@ -276,7 +276,7 @@ async function dialGroups(
     if (usable.length === 0) continue;
     const carriers = usable.map((t) => t.carrier);
     // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
-    const progress = carriers.map((c) => progressTimeoutNow(ctx.quality, c, prefixGroup, now()));
+    const progress = carriers.map((c) => ctx.progress.get(c, prefixGroup, now()));
     const timers = timersWithin(
       ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
       dialProgressSeconds(progress),
