@@ -404,7 +404,7 @@ function compiled(pattern: string): RegExp {
 
 /**
  * Picks the route for a call: `?route=NAME` in the AGI URL names one directly; otherwise the first route,
- * in config order, whose script is the AGI script path and whose pattern (if any) matches the number.
+ * in config order, whose script is the AGI script path and whose pattern, when it has one, matches the number.
  */
 export function findRoute(routing: ValidatedRouting, script: string, number: string, named?: string): RouteEntry | null {
   if (named) return routing.routes.get(named) ?? null;

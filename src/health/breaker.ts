@@ -116,7 +116,7 @@ export function windowCounts(buckets: readonly Bucket[], now: number, s: Breaker
   return { ok, fail };
 }
 
-/** Which rule, if any, opens a closed breaker after this failure. */
+/** Which rule opens a closed breaker after this failure; null when none does. */
 function tripReason(consecutive: number, counts: { ok: number; fail: number }, why: string, s: BreakerSettings): string | null {
   if (s.consecutiveFailures > 0 && consecutive >= s.consecutiveFailures) return `${consecutive} carrier failures in a row (last: ${why})`;
   const total = counts.ok + counts.fail;

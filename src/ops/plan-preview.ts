@@ -22,7 +22,7 @@ export type QualityCheck = (carrier: string, group: string | null) => string | n
 /** The progress timeout a Dial of the carrier would get now for a number in the group (progressTimeoutNow). */
 export type ProgressCheck = (carrier: CarrierConfig, group: string | null) => ProgressTimeout;
 
-/** Without the daemon's delays: what a carrier gets before it has any (its configured progressTimeout). */
+/** Without the daemon's delays: what a carrier gets before it has learned a delay (its configured progressTimeout). */
 const NOTHING_LEARNED: ProgressCheck = (c, g) => progressTimeout(c, g, null, { pdd: new Map(), alerted: 0 });
 
 export interface PlannedDial {
