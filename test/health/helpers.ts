@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/clock.js';
 import type { BreakerHealthSettings, DaemonSettings } from '../../src/config/schema.js';
 import type { CarrierConfig, RouteConfig } from '../../src/config/types.js';
+import { CARRIER_DEFAULTS } from '../../src/config/carriers.js';
 import type { AmiMessage } from '../../src/health/ami-message.js';
 import { createHealthMap, type HealthMap } from '../../src/health/health-map.js';
 import type { CarrierEvent } from '../../src/health/types.js';
@@ -39,28 +40,8 @@ export const AMI: DaemonSettings['ami'] = {
 };
 
 export function carrier(name: string, dial: string, peer: string, extra: Partial<CarrierConfig> = {}): CarrierConfig {
-  return {
-    name,
-    dial,
-    peer,
-    ringTimeout: 60,
-    progressTimeout: 5,
-    adaptiveProgress: null,
-    dialOptions: 'tT',
-    weight: 1,
-    enabled: true,
-    retrySipCodes: [],
-    finalSipCodes: [],
-    retryAfterRinging: false,
-    maxChannels: 0,
-    maxCps: 0,
-    clusterShare: 1,
-    pricePerMinute: 0,
-    pricePerCall: 0,
-    billingIncrement: 1,
-    budget: null,
-    ...extra,
-  };
+  // the daemon's own defaults, so a new carrier key needs no edit here
+  return { ...CARRIER_DEFAULTS, name, dial, peer, dialOptions: 'tT', budget: null, ...extra };
 }
 
 export function route(name: string, carriers: string[]): RouteConfig {
