@@ -140,7 +140,7 @@ export function median(xs: readonly number[]): number | null {
   return s.length % 2 === 1 ? (s[mid] as number) : Math.round((((s[mid - 1] as number) + (s[mid] as number)) / 2) * 1000) / 1000;
 }
 
-function stats(xs: readonly number[]): string {
+export function stats(xs: readonly number[]): string {
   if (xs.length === 0) return 'n/a';
   const s = [...xs].sort((a, b) => a - b);
   const pct = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];

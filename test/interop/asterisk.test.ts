@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +9,8 @@ import { startCliDaemon, type CliDaemon } from '../support/cli-process.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort } from '../support/free-port.js';
 import type { AmiMessage, LabAmi } from './ami.js';
-import { agiTimings, summarizeTimings } from './agi-timing.js';
+import { agiTimings, stats, summarizeTimings } from './agi-timing.js';
+import { readPcap, summarizeWire, wireTimings } from './packet-timing.js';
 import {
   endEvent,
   freeUdpPort,
@@ -19,6 +20,7 @@ import {
   readLog,
   scratchDir,
   startAsterisk,
+  startCapture,
   startCarrier,
   waitPeersOk,
   writeAsteriskEtc,
@@ -390,6 +392,9 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
   test(`timing: ${TIMING_CALLS} calls to a daemon in its own process, one Dial each (486): each ran only the pre-Dial commands, then the Dial`, async () => {
     // the in-process daemon shares its event loop with this test's AMI reader: for the figures, the daemon as a user runs it
     const d: CliDaemon = await startCliDaemon({ agi: { port: timingPort }, carriers: CARRIERS, routes: ROUTES });
+    const tcpdump = process.env[LAB_ENV.tcpdump];
+    const pcapFile = join(dir, 'timing.pcap');
+    const capture = tcpdump ? await startCapture(tcpdump, timingPort, pcapFile, dir) : null;
     try {
       for (let i = 0; i < TIMING_CALLS; i++) {
         const c = await call('timing');
@@ -398,9 +403,15 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
         timingCalls.push(c.uniqueid);
       }
     } finally {
+      await capture?.stop();
       d.kill('SIGTERM');
       await d.exited;
       rmSync(d.dir, { recursive: true, force: true });
+    }
+    if (capture) {
+      const wire = wireTimings(readPcap(readFileSync(pcapFile)), timingPort);
+      assert.equal(wire.length, TIMING_CALLS, 'every timing call is in the capture');
+      console.log(`the daemon in its own process, ${wire.length} calls:\n${summarizeWire(wire, stats)}`);
     }
     const seen = agiTimings(readLog(dir)).filter((t) => timingCalls.includes(t.uniqueid));
     assert.equal(seen.length, TIMING_CALLS, 'every timing call is in Asterisk\'s AGI debug log');

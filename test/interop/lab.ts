@@ -20,6 +20,8 @@ export const LAB_ENV = {
   keep: 'FAILOVER_AGI_LAB_KEEP',
   /** Comma-separated modules to leave out (`func_logic.so`: an Asterisk without SET()). */
   noload: 'FAILOVER_AGI_LAB_NOLOAD',
+  /** A tcpdump binary: the timing case also captures its AGI port and prints the figures on the wire (packet-timing.ts). */
+  tcpdump: 'FAILOVER_AGI_LAB_TCPDUMP',
 } as const;
 
 export interface LabPaths {
@@ -206,6 +208,20 @@ export function startCarrier(paths: LabPaths, c: LabCarrier, dir: string): Proc 
   const scenario = join(SCENARIOS, `${c.scenario}.xml`);
   if (!existsSync(scenario)) throw new Error(`no SIPp scenario ${scenario}`);
   return run(paths.sipp, ['-sf', scenario, '-i', '127.0.0.1', '-p', String(c.port), '-mp', String(c.mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, `${c.peer}.err`)], dir);
+}
+
+/**
+ * tcpdump on loopback for one TCP port, into `file` (classic pcap, each packet written at once: -U). Resolves once it
+ * listens, so no segment of the first call is missed; stop() ends it (SIGTERM) and its file is complete then.
+ */
+export async function startCapture(tcpdump: string, port: number, file: string, dir: string): Promise<Proc> {
+  const p = run(tcpdump, ['-i', 'lo', '-U', '-s', '0', '-w', file, 'tcp', 'port', String(port)], dir);
+  const until = Date.now() + 10000;
+  while (!/listening on/.test(p.output())) {
+    if (p.child.exitCode !== null || Date.now() > until) throw new Error(`tcpdump did not start: ${p.output().trim().slice(-300)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
 }
 
 /** Asterisk in the foreground (-f: we hold its pid), with its own config only (-C). */
