@@ -410,8 +410,10 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     }
     if (capture) {
       const wire = wireTimings(readPcap(readFileSync(pcapFile)), timingPort);
-      assert.equal(wire.length, TIMING_CALLS, 'every timing call is in the capture');
-      console.log(`the daemon in its own process, ${wire.length} calls:\n${summarizeWire(wire, stats)}`);
+      // seen here: 2 or 3 of 300 connections sometimes missing from the capture; the figures say how many they cover
+      const drops = /\d+ packets? dropped by kernel/.exec(capture.output())?.[0] ?? 'no drop count';
+      assert.ok(wire.length >= TIMING_CALLS * 0.95, `${wire.length} of ${TIMING_CALLS} timing calls in the capture (tcpdump: ${capture.output().trim().slice(-300)})`);
+      console.log(`the daemon in its own process, ${wire.length} of ${TIMING_CALLS} calls captured (tcpdump: ${drops}):\n${summarizeWire(wire, stats)}`);
     }
     const seen = agiTimings(readLog(dir)).filter((t) => timingCalls.includes(t.uniqueid));
     assert.equal(seen.length, TIMING_CALLS, 'every timing call is in Asterisk\'s AGI debug log');

@@ -221,7 +221,16 @@ export async function startCapture(tcpdump: string, port: number, file: string, 
     if (p.child.exitCode !== null || Date.now() > until) throw new Error(`tcpdump did not start: ${p.output().trim().slice(-300)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return p;
+  // "listening on" is printed before the kernel filter is live: seen here, the first connections of a run went missing
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    ...p,
+    async stop() {
+      // the last segments are still on their way out of the kernel's capture buffer
+      await new Promise((r) => setTimeout(r, 500));
+      await p.stop();
+    },
+  };
 }
 
 /** Asterisk in the foreground (-f: we hold its pid), with its own config only (-C). */

@@ -10,12 +10,13 @@ import { readPcap, summarizeWire, wireTimings } from './packet-timing.js';
 const DAEMON = 4573;
 const ASTERISK = 40112;
 
-function packet(tUs: number, from: number, to: number, payload: string): Buffer {
+function packet(tUs: number, from: number, to: number, payload: string, flags = 0x18): Buffer {
   const data = Buffer.from(payload, 'latin1');
   const tcp = Buffer.alloc(32);
   tcp.writeUInt16BE(from, 0);
   tcp.writeUInt16BE(to, 2);
   tcp[12] = 8 << 4;
+  tcp[13] = flags;
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
   ip[9] = 6;
@@ -64,6 +65,17 @@ describe('interop AGI timing: a packet capture of the AGI port read back', () =>
     assert.equal(more.length, 0);
     assert.deepEqual(s, { asteriskPort: ASTERISK, headerToFirstCommandMs: 0.75, headerToDialMs: 1.32, preDialDaemonMs: 1.21, preDialAsteriskMs: 0.11 });
     assert.match(summarizeWire([s as NonNullable<typeof s>], stats), /the daemon's own part .*median=1\.21 /);
+  });
+
+  test('a port Asterisk uses again for a later connection: its SYN starts a second session', () => {
+    const call = (dt: number): Buffer[] => [
+      packet(T0 + dt, ASTERISK, DAEMON, '', 0x02),
+      A(dt + 10, 'agi_network: yes\n\n'),
+      D(dt + 510, 'EXEC Dial "SIP/1@c"\n'),
+      A(dt + 900, '200 result=0\n'),
+    ];
+    const sessions = wireTimings(readPcap(pcap(...call(0), ...call(100_000))), DAEMON);
+    assert.deepEqual(sessions.map((s) => s.headerToDialMs), [0.5, 0.5]);
   });
 
   test('a connection whose header never ended is no session; a file that is not pcap is an error', () => {

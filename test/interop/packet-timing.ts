@@ -15,9 +15,11 @@ export interface Segment {
   readonly srcPort: number;
   readonly dstPort: number;
   readonly payload: string;
+  /** A SYN without ACK: a connection opens (a port can come back for a later connection). */
+  readonly opens: boolean;
 }
 
-/** The TCP segments with a payload, in capture order. Throws on a file that is not classic pcap. */
+/** The TCP segments with a payload, and each connection's SYN, in capture order. Throws on a file that is not classic pcap. */
 export function readPcap(buf: Buffer): Segment[] {
   if (buf.length < 24) throw new Error('not a pcap file: shorter than its global header');
   const magic = buf.readUInt32LE(0);
@@ -66,8 +68,9 @@ function tcpOf(p: Buffer, link: number): Omit<Segment, 't'> | null {
   } else return null;
   if (p.length < tcp + 20) return null;
   const data = tcp + ((p[tcp + 12] ?? 0) >> 4) * 4;
-  if (data >= p.length) return null;
-  return { srcPort: p.readUInt16BE(tcp), dstPort: p.readUInt16BE(tcp + 2), payload: p.subarray(data).toString('latin1') };
+  const opens = ((p[tcp + 13] ?? 0) & 0x12) === 0x02;
+  if (data >= p.length && !opens) return null;
+  return { srcPort: p.readUInt16BE(tcp), dstPort: p.readUInt16BE(tcp + 2), payload: p.subarray(Math.min(data, p.length)).toString('latin1'), opens };
 }
 
 export interface WireSession {
@@ -88,20 +91,20 @@ const ms = (us: number): number => us / 1000;
 
 /** One session per connection to `daemonPort` whose header block ended inside the capture. */
 export function wireTimings(segments: readonly Segment[], daemonPort: number): WireSession[] {
-  const byConn = new Map<number, Segment[]>();
+  // by Asterisk's port, a SYN starting the next connection on it: Linux hands a port out again once its last one closed
+  const open = new Map<number, Segment[]>();
+  const conns: [number, Segment[]][] = [];
   for (const s of segments) {
     const peer = s.dstPort === daemonPort ? s.srcPort : s.srcPort === daemonPort ? s.dstPort : 0;
     if (peer === 0) continue;
-    let list = byConn.get(peer);
-    if (!list) byConn.set(peer, (list = []));
-    list.push(s);
+    let list = open.get(peer);
+    if (!list || (s.opens && s.dstPort === daemonPort)) {
+      open.set(peer, (list = []));
+      conns.push([peer, list]);
+    }
+    if (s.payload !== '') list.push(s);
   }
-  const out: WireSession[] = [];
-  for (const [port, list] of byConn) {
-    const s = summarize(port, list, daemonPort);
-    if (s) out.push(s);
-  }
-  return out;
+  return conns.map(([port, list]) => summarize(port, list, daemonPort)).filter((s): s is WireSession => s !== null);
 }
 
 function summarize(asteriskPort: number, list: readonly Segment[], daemonPort: number): WireSession | null {
