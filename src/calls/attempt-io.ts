@@ -10,6 +10,7 @@ import {
   parseLeg,
   parseOutcomeFields,
   type AttemptOutcome,
+  type ChannelBefore,
   type LegOutcome,
 } from '../routing/outcome.js';
 
@@ -21,12 +22,12 @@ export type AttemptRun =
 /**
  * The channel before the first Dial, armed in the same round trip (ARM_EXPRESSION): a second AGI run on a channel
  * starts with the first run's cause and keys (fact 12), and from here on the dialplan reads DIALING. Only where
- * SET() is missing (no func_logic) does arming take a second command.
+ * SET() is missing (no func_logic) does arming take a second command; `armed` says SET() works, for the result variables.
  */
-export async function armChannel(channel: AgiChannel): Promise<{ cause: number | null; hasKeys: boolean }> {
+export async function armChannel(channel: AgiChannel): Promise<ChannelBefore> {
   const before = parseChannelBefore((await channel.getFullVariable(ARM_EXPRESSION)).data ?? '');
   if (!before.armed) await channel.setVariable('FAILOVER_STATUS', ARMED_STATUS);
-  return { cause: before.cause, hasKeys: before.hasKeys };
+  return before;
 }
 
 /** Keys that hold something a dialplan function call must not see are left out, not read. */

@@ -27,6 +27,7 @@ import { orderNotes } from '../routing/order-notes.js';
 import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
+import { setExpression, setsConfirmed } from './result-vars.js';
 import { carrierOfChannel } from './leg-resolver.js';
 import type { AttemptRecord, RecordSink } from './records.js';
 
@@ -69,9 +70,26 @@ interface Ending {
   cause: number | null;
 }
 
-/** Sets the result variables; a closed socket makes this a no-op, never an error (set variable is allowed dead, res_agi.c:3911-3958). */
-async function report(channel: AgiChannel, log: Logger, vars: Record<string, string>): Promise<void> {
-  for (const [name, value] of Object.entries(vars)) {
+/**
+ * Sets the result variables; a closed socket makes this a no-op, never an error (set variable and get full variable
+ * are allowed dead, res_agi.c:3911-3958). Where the arm proved SET() works (`viaSet`), all of them in one round trip
+ * (setExpression); the reply must show every value, else, and for a value SET() cannot carry, one SET VARIABLE each,
+ * in the same order.
+ */
+async function report(channel: AgiChannel, log: Logger, vars: Record<string, string>, viaSet = false): Promise<void> {
+  const entries = Object.entries(vars);
+  const expression = viaSet ? setExpression(entries) : null;
+  if (expression !== null) {
+    if (channel.closed) return;
+    try {
+      if (setsConfirmed(entries, (await channel.getFullVariable(expression)).data ?? '')) return;
+      log.warn('SET() did not set the result variables: setting them by SET VARIABLE');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not set the result variables');
+      return;
+    }
+  }
+  for (const [name, value] of entries) {
     if (channel.closed) return;
     try {
       await channel.setVariable(name, value);
@@ -207,7 +225,7 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   };
   // VICIdial's h extension and the dialplan read DIALSTATUS: it must be the deciding attempt's, not a leftover
   if (dialStatus) vars['DIALSTATUS'] = dialStatus;
-  await report(channel, log, vars);
+  await report(channel, log, vars, groups.setWorks);
   // the call's one line at info: each record in brief (carrier:verdict:DIALSTATUS:cause:SIP); every record in full at debug
   const attempts = rec.records.map((r) => `${r.carrier || '-'}:${r.verdict}:${r.dialStatus || '-'}:${r.cause ?? '-'}:${r.sipCode ?? '-'}`);
   log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], attempts, ms: now() - t0 }, 'call done');
@@ -231,7 +249,7 @@ async function dialGroups(
   log: Logger,
   t0: number,
   held: HeldChannels,
-): Promise<{ ending: Ending; dials: number; capped: number; overBudget: number }> {
+): Promise<{ ending: Ending; dials: number; capped: number; overBudget: number; setWorks: boolean }> {
   const now = (): number => ctx.clock.now();
   const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
   const budgetMs = callBudgetMs(route.callBudget, req.args);
@@ -244,6 +262,8 @@ async function dialGroups(
   let legsDialed = 0;
   let causeBefore: number | null = null;
   let armed = false;
+  // the arm's SET() answered with its value: func_logic is loaded, so the result variables can go in one round trip
+  let setWorks = false;
   let staleKeys = true;
   let capped = 0;
   let overBudget = 0;
@@ -290,7 +310,7 @@ async function dialGroups(
     }
     if (channel.hungUp || channel.closed) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget, setWorks };
     }
     try {
       if (!armed) {
@@ -299,6 +319,7 @@ async function dialGroups(
         const before = await armChannel(channel);
         causeBefore = before.cause;
         staleKeys = before.hasKeys;
+        setWorks = before.armed;
         armed = true;
       }
       // the keys must be this attempt's only; a table with none has nothing to clear (one round trip less): a channel
@@ -314,11 +335,11 @@ async function dialGroups(
     } catch (err) {
       release(usable, 'AGI error before the Dial');
       log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
-      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped, overBudget };
+      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped, overBudget, setWorks };
     }
     if (channel.hungUp) {
       release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget };
+      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget, setWorks };
     }
 
     const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
@@ -339,7 +360,7 @@ async function dialGroups(
         rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
       }
       log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
-      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped, overBudget };
+      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped, overBudget, setWorks };
     }
     const o = run.outcome;
     staleKeys = o.keys.length > 0;
@@ -379,10 +400,10 @@ async function dialGroups(
     const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
     ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
     if (judged.verdict.kind === 'stop') {
-      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped, overBudget };
+      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped, overBudget, setWorks };
     }
   }
-  return { ending, dials, capped, overBudget };
+  return { ending, dials, capped, overBudget, setWorks };
 }
 
 /**

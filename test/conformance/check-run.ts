@@ -2,7 +2,7 @@ import type { AttemptRecord } from '../../src/calls/records.js';
 import type { RunConnection } from './case-runs.js';
 import type { ReplayResult } from './replay-asterisk.js';
 
-/** The SET VARIABLEs that end a call, in the contract's order (contract, AGI commands 4). */
+/** The result variables that end a call, in the contract's order (contract, AGI commands 4), whether by SET VARIABLE or SET(). */
 export const FINAL_SETS = ['FAILOVER_STATUS', 'FAILOVER_CARRIER', 'FAILOVER_ATTEMPTS', 'FAILOVER_CAUSE', 'DIALSTATUS'] as const;
 
 const show = (v: string | undefined): string => (v === undefined ? 'not set' : JSON.stringify(v));
@@ -81,7 +81,7 @@ export function checkConnection(c: RunConnection, r: ReplayResult, records: read
     if (got !== value) out.push(`${name}: expected ${JSON.stringify(value)}, got ${show(got)}`);
   }
   const closing = r.sets.filter((s) => firstDial === undefined || s.index > (r.dialIndexes.at(-1) ?? 0)).map((s) => s.name);
-  if (closing.join(',') !== FINAL_SETS.join(',')) out.push(`final SET VARIABLEs: expected ${FINAL_SETS.join(', ')} in that order, got ${closing.join(', ') || 'none'}`);
+  if (closing.join(',') !== FINAL_SETS.join(',')) out.push(`final result variables: expected ${FINAL_SETS.join(', ')} in that order, got ${closing.join(', ') || 'none'}`);
   for (const l of r.asteriskLog) out.push(`Asterisk would log ${l.level} "${l.text}" (after ${l.command})`);
   return out;
 }

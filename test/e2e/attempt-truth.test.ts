@@ -104,6 +104,26 @@ describe('every attempt is judged by what it produced', () => {
     assert.equal(r.commands[1], 'SET VARIABLE FAILOVER_STATUS "DIALING"');
   });
 
+  test('an Asterisk without func_logic: the result variables too are set one SET VARIABLE each, FAILOVER_STATUS first', async () => {
+    const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 5 } }, { withoutFuncLogic: true });
+    assert.deepEqual(r.commands.slice(-5), ['SET VARIABLE FAILOVER_STATUS "ANSWER"', 'SET VARIABLE FAILOVER_CARRIER "primary"', 'SET VARIABLE FAILOVER_ATTEMPTS "1"', 'SET VARIABLE FAILOVER_CAUSE "16"', 'SET VARIABLE DIALSTATUS "ANSWER"']);
+    assert.ok(!r.commands.slice(2).some((c) => c.includes('${SET(')), 'SET() is not tried again once the arm showed it missing');
+    assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
+  });
+
+  test('a reply that does not show every value SET() set: the daemon sets each by SET VARIABLE, in the same order', async () => {
+    // command 5 is the result read of a one-attempt call (arm, Dial, outcome, leg, results); its reply loses a value
+    const r = await call({ 'carrier-primary': { kind: 'reject', sip: 486 } }, { rawReplies: { 5: '200 result=1 (BUSY|primary|1||BUSY)\n' } });
+    assert.match(r.commands[4] ?? '', /^GET FULL VARIABLE "\$\{SET\(FAILOVER_STATUS=BUSY\)\}/);
+    assert.deepEqual(r.commands.slice(5), ['SET VARIABLE FAILOVER_STATUS "BUSY"', 'SET VARIABLE FAILOVER_CARRIER "primary"', 'SET VARIABLE FAILOVER_ATTEMPTS "1"', 'SET VARIABLE FAILOVER_CAUSE "17"', 'SET VARIABLE DIALSTATUS "BUSY"']);
+    assert.deepEqual([r.vars.get('FAILOVER_STATUS'), r.vars.get('FAILOVER_CAUSE')], ['BUSY', '17']);
+  });
+
+  test('no route: no arm, so the two result variables go by SET VARIABLE', async () => {
+    const r = await simulateCall({ port: d.port, script: 'no-such-route', args: [NUM], carriers: {} });
+    assert.deepEqual(r.commands, ['SET VARIABLE FAILOVER_STATUS "NOROUTE"', 'SET VARIABLE FAILOVER_ATTEMPTS "0"']);
+  });
+
   test('a second AGI run on the channel (two_agi_runs_same_channel) starts clean: leftovers decide nothing', async () => {
     const before = d.sink.attempts.length;
     const leftovers = { DIALSTATUS: 'CONGESTION', HANGUPCAUSE: '34', FAILOVER_STATUS: 'EXHAUSTED', FAILOVER_CAUSE: '34' };

@@ -35,12 +35,10 @@ describe('failover through TCP against the simulated Asterisk', () => {
       'EXEC Dial "PJSIP/15552345678@carrier-b,60^5,T"',
       outcome,
       leg('PJSIP/carrier-b-00000001'),
-      'SET VARIABLE FAILOVER_STATUS "ANSWER"',
-      'SET VARIABLE FAILOVER_CARRIER "secondary"',
-      'SET VARIABLE FAILOVER_ATTEMPTS "2"',
-      'SET VARIABLE FAILOVER_CAUSE "16"',
-      'SET VARIABLE DIALSTATUS "ANSWER"',
+      // the arm proved SET() works: the five result variables in one round trip, FAILOVER_STATUS first
+      'GET FULL VARIABLE "${SET(FAILOVER_STATUS=ANSWER)}|${SET(FAILOVER_CARRIER=secondary)}|${SET(FAILOVER_ATTEMPTS=2)}|${SET(FAILOVER_CAUSE=16)}|${SET(DIALSTATUS=ANSWER)}"',
     ]);
+    assert.deepEqual(r.sets.slice(1), [['FAILOVER_STATUS', 'ANSWER'], ['FAILOVER_CARRIER', 'secondary'], ['FAILOVER_ATTEMPTS', '2'], ['FAILOVER_CAUSE', '16'], ['DIALSTATUS', 'ANSWER']]);
     assert.deepEqual(r.warnings, [], 'no HANGUPCAUSE lookup Asterisk would warn about');
   });
 

@@ -10,7 +10,7 @@
 # read the inherited cause and leg keys, mark the call DIALING, then for each carrier: clear the leg causes when
 # the channel holds some, EXEC Dial, read DIALSTATUS, HANGUPCAUSE, the timings and the leg keys in one GET FULL
 # VARIABLE, read the SIP cause of the leg, and try the next carrier on CHANUNAVAIL or CONGESTION; finally set the
-# five result variables. Asterisk::AGI's get_full_variable() adds a space after the expression (it appends an
+# five result variables (by SET() in one GET FULL VARIABLE when the arming read showed SET() works). Asterisk::AGI's get_full_variable() adds a space after the expression (it appends an
 # empty channel argument); Asterisk ignores it, and the fidelity check compares commands with trailing spaces
 # trimmed.
 #
@@ -55,11 +55,13 @@ sub process_request {
         $carrier = $c->{name};
         last unless $status eq 'CHANUNAVAIL' || $status eq 'CONGESTION';
     }
-    $AGI->set_variable('FAILOVER_STATUS', $status);
-    $AGI->set_variable('FAILOVER_CARRIER', $carrier);
-    $AGI->set_variable('FAILOVER_ATTEMPTS', $attempts);
-    $AGI->set_variable('FAILOVER_CAUSE', $cause);
-    $AGI->set_variable('DIALSTATUS', $status);
+    my @result = (['FAILOVER_STATUS', $status], ['FAILOVER_CARRIER', $carrier], ['FAILOVER_ATTEMPTS', $attempts], ['FAILOVER_CAUSE', $cause], ['DIALSTATUS', $status]);
+    # the arm showed SET() works: all five in one GET FULL VARIABLE, checked against the values; else one SET VARIABLE each
+    if (($armed // '') eq 'DIALING') {
+        my $got = $AGI->get_full_variable('"' . join('|', map { "\${SET($_->[0]=$_->[1])}" } @result) . '"') // '';
+        return if $got eq join('|', map { $_->[1] } @result);
+    }
+    $AGI->set_variable($_->[0], $_->[1]) foreach @result;
 }
 
 FailoverAgiPeer->run(
