@@ -5,10 +5,12 @@ import {
   isSafeKey,
   legExpression,
   OUTCOME_EXPRESSION,
+  OUTCOME_WITH_LEG_EXPRESSION,
   OUTCOME_SEPARATOR,
   parseChannelBefore,
   parseLeg,
   parseOutcomeFields,
+  parseOutcomeWithLeg,
   type AttemptOutcome,
   type ChannelBefore,
   type LegOutcome,
@@ -43,7 +45,7 @@ async function readLegs(channel: AgiChannel, keys: readonly string[]): Promise<L
 
 /**
  * One attempt on the wire: Dial (which holds for the whole phone call, so no timeout), then the outcome in one
- * read and each leg's cause by name. HangupCauseClear must have run before, so the keys are this attempt's only.
+ * read and each leg's cause by name; `withIf` (the arm showed func_logic loaded) folds a lone leg into that read. HangupCauseClear must have run before, so the keys are this attempt's only.
  * `callerLeft` is taken when the outcome read answers: Asterisk writes `HANGUP` after Dial's reply and before the
  * reply to the next command (res_agi.c:4362-4374), so a hangup during this Dial has arrived by then.
  */
@@ -52,6 +54,7 @@ export async function runAttempt(
   dialData: string,
   causeBefore: number | null,
   now: () => number,
+  withIf = false,
 ): Promise<AttemptRun> {
   let dialResult: number | null;
   try {
@@ -61,9 +64,10 @@ export async function runAttempt(
   }
   const endedAt = now();
   try {
-    const fields = parseOutcomeFields((await channel.getFullVariable(OUTCOME_EXPRESSION)).data ?? '');
+    const expanded = (await channel.getFullVariable(withIf ? OUTCOME_WITH_LEG_EXPRESSION : OUTCOME_EXPRESSION)).data ?? '';
+    const { fields, leg } = withIf ? parseOutcomeWithLeg(expanded) : { fields: parseOutcomeFields(expanded), leg: null };
     const callerLeft = channel.hungUp;
-    const legs = await readLegs(channel, fields.keys);
+    const legs = leg !== null ? [leg] : await readLegs(channel, fields.keys);
     return { ok: true, outcome: { ...fields, dialResult, callerLeft, channelCauseBefore: causeBefore, legs }, endedAt };
   } catch (err) {
     return { ok: false, error: err as Error, endedAt };

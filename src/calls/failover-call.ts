@@ -262,7 +262,8 @@ async function dialGroups(
   let legsDialed = 0;
   let causeBefore: number | null = null;
   let armed = false;
-  // the arm's SET() answered with its value: func_logic is loaded, so the result variables can go in one round trip
+  // the arm's SET() answered with its value: func_logic is loaded, so a lone leg is read with the outcome (IF) and
+  // the result variables go in one round trip
   let setWorks = false;
   let staleKeys = true;
   let capped = 0;
@@ -346,7 +347,7 @@ async function dialGroups(
     const startedAt = now();
     dials++;
     legsDialed += usable.length;
-    const run = await runAttempt(channel, data, causeBefore, now);
+    const run = await runAttempt(channel, data, causeBefore, now, setWorks);
     // Dial returned: an answered call was bridged until now, so its channels are free only here
     held.releaseAll();
     const label = usable.map((t) => t.carrier.name).join('&');

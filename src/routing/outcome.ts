@@ -39,11 +39,31 @@ export interface AttemptOutcome {
 export const OUTCOME_SEPARATOR = '|';
 
 /**
- * Read in one round trip after every Dial. The keys go last: channel names hold no `|`. The per-leg tech and ast
- * are read by name afterwards, and only when there is a key: with none, `HANGUPCAUSE(,tech)` makes Asterisk log
- * a WARNING (fact 2).
+ * Read in one round trip after every Dial. The keys go last: channel names hold no `|`. Without func_logic the
+ * per-leg tech and ast are read by name afterwards, and only when there is a key: with none, `HANGUPCAUSE(,tech)`
+ * makes Asterisk log a WARNING (fact 2). With it, OUTCOME_WITH_LEG_EXPRESSION reads a lone leg in the same trip.
  */
 export const OUTCOME_EXPRESSION = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}';
+
+/**
+ * One leg's `ast` or `tech` in the outcome read, for the common Dial whose keys are exactly one channel; for none or
+ * several it reads a variable that is not set, so Asterisk logs nothing (fact 2, fact 9).
+ *
+ * `$[… =~ "^[^,]+$"]` is the length of the key list when it holds no comma, else 0 (ast_expr2.y:1598-1640);
+ * IF() then yields the text `HANGUPCAUSE(<key>,ast)` or `FAILOVER_NO_LEG` (func_logic.c:229-263; its `:` split
+ * skips what is inside parentheses, main/app.c __ast_app_separate_args), and the outer `${…}` reads what that text
+ * names. Substitution is done once: the inner result names the function or variable and is never scanned for `${`
+ * again, nor is any function's value (pbx_variables.c:519-545, :582), so a key is an argument, never an
+ * expression. HANGUPCAUSE(key,type) is `ast_cause2str()` of the leg's cause or its last SIP response; a key not in
+ * the table, or an empty one, is a WARNING and no value (func_hangupcause.c:117-160).
+ *
+ * IF is func_logic's, like SET(): only sent where the arming read showed SET() works.
+ */
+const ONE_KEY = '$["${HANGUPCAUSE_KEYS()}" =~ "^[^,]+$"]';
+const oneLeg = (type: 'ast' | 'tech'): string => `\${\${IF(${ONE_KEY}?HANGUPCAUSE(\${HANGUPCAUSE_KEYS()},${type}):FAILOVER_NO_LEG)}}`;
+
+/** OUTCOME_EXPRESSION and the one leg's ast and tech: the tech last, so a `|` in a SIP reason phrase shifts nothing. */
+export const OUTCOME_WITH_LEG_EXPRESSION = `${OUTCOME_EXPRESSION}${OUTCOME_SEPARATOR}${oneLeg('ast')}${OUTCOME_SEPARATOR}${oneLeg('tech')}`;
 
 /**
  * Read once before the first Dial, and the channel armed in the same round trip: the cause, so a change during the
@@ -119,6 +139,20 @@ export function parseOutcomeFields(expanded: string): OutcomeFields {
     answeredMs: intOrNull(answered),
     keys: keys.split(',').map((k) => k.trim()).filter((k) => k !== ''),
   };
+}
+
+/**
+ * The reply to OUTCOME_WITH_LEG_EXPRESSION: the outcome, and the leg when the same reply lists exactly one key, a safe
+ * one, with both texts there (a cause table entry always has both); otherwise null, and the legs are read by key.
+ */
+export function parseOutcomeWithLeg(expanded: string): { fields: OutcomeFields; leg: LegOutcome | null } {
+  const parts = expanded.split(OUTCOME_SEPARATOR);
+  const fields = parseOutcomeFields(parts.slice(0, 6).join(OUTCOME_SEPARATOR));
+  const key = fields.keys.length === 1 ? (fields.keys[0] as string) : null;
+  const ast = (parts[6] ?? '').trim();
+  const tech = parts.slice(7).join(OUTCOME_SEPARATOR).trim();
+  if (key === null || !isSafeKey(key) || ast === '' || tech === '') return { fields, leg: null };
+  return { fields, leg: parseLeg(key, `${ast}${OUTCOME_SEPARATOR}${tech}`) };
 }
 
 export function parseLeg(key: string, expanded: string): LegOutcome {

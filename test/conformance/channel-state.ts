@@ -1,3 +1,4 @@
+import { evalExpression, ifFunction, spans } from '../sim/dialplan-eval.js';
 import type { CapturedAttempt, LegCause } from './capture-reader.js';
 
 /**
@@ -72,28 +73,6 @@ export function withSets(s: ChannelState, e: Evaluation): ChannelState {
   return (e.sets ?? []).reduce((st, [name, value]) => setVariable(st, name, value), s);
 }
 
-/** `${...}` spans at the top level of `text`, each with its inner text; nesting counts `${` against `}`. */
-function* spans(text: string): Generator<{ start: number; end: number; inner: string }> {
-  let i = 0;
-  while (i < text.length) {
-    if (text[i] === '$' && text[i + 1] === '{') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < text.length && depth > 0) {
-        if (text[j] === '$' && text[j + 1] === '{') {
-          depth++;
-          j += 2;
-          continue;
-        }
-        if (text[j] === '}') depth--;
-        j++;
-      }
-      yield { start: i, end: j, inner: text.slice(i + 2, j - 1) };
-      i = j;
-    } else i++;
-  }
-}
-
 /**
  * Expands an expression as GET FULL VARIABLE does (ast_str_substitute_variables): inner `${...}` first, then the
  * variable or function named by the result. Empty for anything unset.
@@ -111,7 +90,7 @@ export function expand(expr: string, s: ChannelState): Evaluation {
     log.push(...inner.log);
     sets.push(...(inner.sets ?? []));
     cur = withSets(cur, inner);
-    const r = lookup(inner.value, cur);
+    const r = sp.kind === '{' ? lookup(inner.value, cur) : expression(inner.value);
     log.push(...r.log);
     sets.push(...(r.sets ?? []));
     cur = withSets(cur, r);
@@ -120,6 +99,12 @@ export function expand(expr: string, s: ChannelState): Evaluation {
   }
   out += expr.slice(last);
   return { value: out, log, ok: true, sets };
+}
+
+/** A `$[...]` (ast_str_expr, pbx_variables.c:637): only the form the daemon sends is simulated; any other is reported. */
+function expression(text: string): Evaluation {
+  const v = evalExpression(text);
+  return v === null ? { value: '', log: [{ level: 'ERROR', text: `replay: expression not simulated: $[${text}]` }], ok: false } : { value: v, log: [], ok: true };
 }
 
 /** One variable or function read by name (pbx_retrieve_variable / ast_func_read). */
@@ -132,6 +117,11 @@ export function lookup(name: string, s: ChannelState): Evaluation {
   }
   const [, f = '', args = ''] = fn;
   if (f === 'HANGUPCAUSE_KEYS') return { value: [...s.causes.keys()].join(','), log: [], ok: true };
+  if (f === 'IF') {
+    // func_logic.c:229-263: the chosen branch as it is; a failed read is logged at debug level only
+    const v = ifFunction(args);
+    return v === null ? { value: '', log: [], ok: false } : { value: v, log: [], ok: true };
+  }
   if (f === 'HANGUPCAUSE') return hangupCause(args, s);
   if (f === 'SET') return setFunction(args);
   return { value: '', log: [{ level: 'ERROR', text: `pbx_functions.c: Function ${f} not registered` }], ok: false };

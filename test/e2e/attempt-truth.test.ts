@@ -108,14 +108,18 @@ describe('every attempt is judged by what it produced', () => {
     const r = await call({ 'carrier-primary': { kind: 'answer', talkMs: 5 } }, { withoutFuncLogic: true });
     assert.deepEqual(r.commands.slice(-5), ['SET VARIABLE FAILOVER_STATUS "ANSWER"', 'SET VARIABLE FAILOVER_CARRIER "primary"', 'SET VARIABLE FAILOVER_ATTEMPTS "1"', 'SET VARIABLE FAILOVER_CAUSE "16"', 'SET VARIABLE DIALSTATUS "ANSWER"']);
     assert.ok(!r.commands.slice(2).some((c) => c.includes('${SET(')), 'SET() is not tried again once the arm showed it missing');
+    // IF is func_logic's too: the plain outcome read, then the leg by its key
+    assert.ok(!r.commands.some((c) => c.includes('${IF(')));
+    assert.match(r.commands[4] ?? '', /^GET FULL VARIABLE "\$\{HANGUPCAUSE\(SIP\/carrier-primary-[0-9a-f]{8},ast\)\}/);
+    assert.deepEqual(r.warnings, []);
     assert.equal(r.vars.get('FAILOVER_STATUS'), 'ANSWER');
   });
 
   test('a reply that does not show every value SET() set: the daemon sets each by SET VARIABLE, in the same order', async () => {
-    // command 5 is the result read of a one-attempt call (arm, Dial, outcome, leg, results); its reply loses a value
-    const r = await call({ 'carrier-primary': { kind: 'reject', sip: 486 } }, { rawReplies: { 5: '200 result=1 (BUSY|primary|1||BUSY)\n' } });
-    assert.match(r.commands[4] ?? '', /^GET FULL VARIABLE "\$\{SET\(FAILOVER_STATUS=BUSY\)\}/);
-    assert.deepEqual(r.commands.slice(5), ['SET VARIABLE FAILOVER_STATUS "BUSY"', 'SET VARIABLE FAILOVER_CARRIER "primary"', 'SET VARIABLE FAILOVER_ATTEMPTS "1"', 'SET VARIABLE FAILOVER_CAUSE "17"', 'SET VARIABLE DIALSTATUS "BUSY"']);
+    // command 4 is the result read of a one-attempt call (arm, Dial, outcome with its leg, results); its reply loses a value
+    const r = await call({ 'carrier-primary': { kind: 'reject', sip: 486 } }, { rawReplies: { 4: '200 result=1 (BUSY|primary|1||BUSY)\n' } });
+    assert.match(r.commands[3] ?? '', /^GET FULL VARIABLE "\$\{SET\(FAILOVER_STATUS=BUSY\)\}/);
+    assert.deepEqual(r.commands.slice(4), ['SET VARIABLE FAILOVER_STATUS "BUSY"', 'SET VARIABLE FAILOVER_CARRIER "primary"', 'SET VARIABLE FAILOVER_ATTEMPTS "1"', 'SET VARIABLE FAILOVER_CAUSE "17"', 'SET VARIABLE DIALSTATUS "BUSY"']);
     assert.deepEqual([r.vars.get('FAILOVER_STATUS'), r.vars.get('FAILOVER_CAUSE')], ['BUSY', '17']);
   });
 

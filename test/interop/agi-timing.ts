@@ -35,6 +35,10 @@ export interface AgiSession {
   /** Each Dial's own time: `EXEC Dial` read → its reply, in order. */
   readonly dialMs: number[];
   readonly commands: number;
+  /** Every command Asterisk read (`tx` false) and every reply it sent (`tx` true) after the header, in order. */
+  readonly exchange: readonly { readonly tx: boolean; readonly text: string }[];
+  /** WARNING and ERROR lines Asterisk logged on this channel's thread during the session (what the commands made it log). */
+  readonly warnings: readonly string[];
 }
 
 interface Entry {
@@ -48,11 +52,18 @@ function stampUs(date: string, fraction: string): number {
   return Date.parse(date.replace(' ', 'T')) * 1000 + Number(fraction.padEnd(6, '0'));
 }
 
+/** `[…] WARNING[31854][C-00000005] func_hangupcause.c: …`: a complaint on one channel thread. */
+const COMPLAINT = /^\[[^\]]*\] (?:WARNING|ERROR)\[(\d+)\]\S* (.*)$/;
+
 export function agiTimings(log: string): AgiSession[] {
   const open = new Map<string, Entry[]>();
   const sessions: Entry[][] = [];
   const thread: string[] = [];
+  const complaints = new Map<Entry[], string[]>();
   for (const line of log.split('\n')) {
+    const w = COMPLAINT.exec(line);
+    const during = w ? open.get(w[1] ?? '') : undefined;
+    if (w && during) complaints.set(during, [...(complaints.get(during) ?? []), w[2] ?? '']);
     const m = LINE.exec(line);
     if (!m) continue;
     const [, date, fraction, tid, dir, text] = m as unknown as [string, string, string, string, string, string];
@@ -65,7 +76,7 @@ export function agiTimings(log: string): AgiSession[] {
     }
     open.get(tid)?.push({ t, tx: dir === 'Tx >>', text });
   }
-  return sessions.map((s, i) => summarize(thread[i] ?? '', s)).filter((s): s is AgiSession => s !== null);
+  return sessions.map((s, i) => summarize(thread[i] ?? '', s, complaints.get(s) ?? [])).filter((s): s is AgiSession => s !== null);
 }
 
 /** `EXEC Dial "…"` → `EXEC Dial`; `GET FULL VARIABLE "…"` → `GET FULL VARIABLE`; `SET VARIABLE X "…"` → `SET VARIABLE`. */
@@ -81,7 +92,7 @@ export function verbOf(command: string): string {
 /** µs → ms with three decimals. */
 const ms = (us: number): number => us / 1000;
 
-function summarize(tid: string, s: Entry[]): AgiSession | null {
+function summarize(tid: string, s: Entry[], warnings: readonly string[]): AgiSession | null {
   const headerEnd = s.findIndex((e) => e.tx && e.text === '');
   if (headerEnd < 0) return null;
   const t0 = s[headerEnd]?.t ?? 0;
@@ -130,6 +141,8 @@ function summarize(tid: string, s: Entry[]): AgiSession | null {
     betweenDialsMs: between,
     dialMs: dials,
     commands: rest.filter((e) => !e.tx).length,
+    exchange: rest.slice(1).map((e) => ({ tx: e.tx, text: e.text })),
+    warnings,
   };
 }
 

@@ -232,6 +232,41 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     assert.equal(c.afterAgi.filter((a) => a.startsWith('Dial(')).length, 0);
   });
 
+  test('the commands per call (503 → answer): the lone leg read with the outcome and the result variables by SET() in one read each, on the real Asterisk; by key and SET VARIABLE where func_logic is not loaded', async () => {
+    const c = await call('outbound-failover');
+    // the leg causes and SIP codes the daemon read, and the variables the h extension saw
+    assert.deepEqual(rows(c), [
+      ['c503', 'CONGESTION', 503, 34, 'next'],
+      ['cbye', 'ANSWER', 200, 16, 'answered'],
+    ]);
+    assert.deepEqual([c.end['FailoverStatus'], c.end['FailoverCarrier'], c.end['FailoverAttempts'], c.end['FailoverCause'], c.end['DialStatus']], ['ANSWER', 'cbye', '2', '16', 'ANSWER']);
+    const session = agiTimings(readLog(dir)).find((t) => t.uniqueid === c.uniqueid);
+    assert.ok(session, 'the call is in Asterisk\'s AGI debug log');
+    const sent = session.exchange.filter((e) => !e.tx).map((e) => e.text);
+    const replies = session.exchange.filter((e) => e.tx).map((e) => e.text);
+    const withoutFuncLogic = (process.env[LAB_ENV.noload] ?? '').split(',').map((m) => m.trim()).includes('func_logic.so');
+    const shape = (cmd: string): string => (cmd.startsWith('EXEC') ? cmd.split(' ').slice(0, 2).join(' ') : cmd.startsWith('SET VARIABLE') ? cmd.split(' ').slice(0, 3).join(' ') : cmd.includes('${SET(FAILOVER_STATUS=ANSWER)}') ? 'results by SET()' : cmd.includes('${IF(') ? 'outcome with its leg' : cmd.includes('${DIALSTATUS}') ? 'outcome' : cmd.includes('${HANGUPCAUSE(SIP/') ? 'leg by key' : cmd.includes('${SET(FAILOVER_STATUS=DIALING)}') ? 'arm' : cmd);
+    const leg = (carrier: string, ast: string, tech: string) => new RegExp(`\\|SIP/carrier-${carrier}-[0-9a-f]{8}\\|${ast}\\|${tech}\\)$`);
+    if (!withoutFuncLogic) {
+      assert.deepEqual(sent.map(shape), ['arm', 'EXEC Dial', 'outcome with its leg', 'EXEC HangupCauseClear', 'EXEC Dial', 'outcome with its leg', 'results by SET()']);
+      assert.match(replies[0] ?? '', /^200 result=1 \(0\|DIALING\|\)$/);
+      assert.match(replies[2] ?? '', leg('c503', 'Circuit/channel congestion', 'SIP 503 Service Unavailable'));
+      assert.match(replies[5] ?? '', leg('cbye', 'Normal Clearing', 'SIP 200 OK'));
+      assert.equal(replies[6], '200 result=1 (ANSWER|cbye|2|16|ANSWER)');
+      assert.deepEqual(session.warnings, [], 'Asterisk logged nothing for the folded reads (no HANGUPCAUSE of a missing key, no expression error)');
+    } else {
+      // SET() is missing, so IF is too (both func_logic.c): DIALING and the results by SET VARIABLE, each leg by its key
+      assert.deepEqual(sent.map(shape), [
+        'arm', 'SET VARIABLE FAILOVER_STATUS', 'EXEC Dial', 'outcome', 'leg by key', 'EXEC HangupCauseClear', 'EXEC Dial', 'outcome', 'leg by key',
+        'SET VARIABLE FAILOVER_STATUS', 'SET VARIABLE FAILOVER_CARRIER', 'SET VARIABLE FAILOVER_ATTEMPTS', 'SET VARIABLE FAILOVER_CAUSE', 'SET VARIABLE DIALSTATUS',
+      ]);
+      assert.match(replies[0] ?? '', /^200 result=1 \(0\|\|\)$/);
+      assert.ok(sent.every((x) => !x.includes('${IF(')), 'no IF where func_logic is missing');
+      assert.deepEqual(session.warnings.filter((w) => !/Function SET not registered/.test(w)), [], 'only the arming read\'s SET() is unknown');
+    }
+    console.log(`commands for one 503 → answer call on Asterisk${withoutFuncLogic ? ' without func_logic' : ''}: ${sent.length} (${sent.map(shape).join(', ')})`);
+  });
+
   test('503, then the secondary rings out: 2 Dials, NOANSWER, no third Dial although ${HANGUPCAUSE} still reads the 503\'s 34', async () => {
     const c = await call('seq-ringout');
     assert.equal(c.dials.length, 2, 'a third Dial would ring the callee who just let it ring');
@@ -297,6 +332,9 @@ describe('interop: the daemon against a real Asterisk (chan_sip) and SIPp carrie
     assert.equal(c.end['FailoverStatus'], 'ANSWER');
     assert.equal(c.end['FailoverCarrier'], 'cbye');
     swallowedLost.push({ dialMs, lostMs, uniqueid: c.uniqueid });
+    // no key after the swallowed INVITE: the outcome read looked no leg up, so Asterisk logged nothing (fact 2)
+    const session = agiTimings(readLog(dir)).find((t) => t.uniqueid === c.uniqueid);
+    assert.deepEqual(session?.warnings.filter((w) => !/Function SET not registered/.test(w)), [], 'no WARNING for a Dial without a key');
     console.log(`swallowed INVITE (progressTimeout ${SWALLOW_PROGRESS_S} s): the Dial took ${dialMs} ms, the next carrier's Dial started ${lostMs} ms after it (daemon clock)`);
   });
 

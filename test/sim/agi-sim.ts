@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { causeText } from '../../src/routing/q850.js';
+import { evalExpression, ifFunction, spans } from './dialplan-eval.js';
 import { dialStatusFor, reasonPhrase, type Driver } from './sip-tables.js';
 
 /**
@@ -186,32 +187,26 @@ export interface ExpandOptions {
   readonly withoutFuncLogic?: boolean;
 }
 
-/** Expands `${VAR}` and `${FUNC(args)}` with nesting, left to right, as GET FULL VARIABLE does, for the functions the daemon uses. */
+/**
+ * Expands `${VAR}`, `${FUNC(args)}` and `$[expr]` with nesting, left to right, as GET FULL VARIABLE does, for the
+ * functions the daemon uses: an inner span first, once, and its result names what is read; no result is scanned
+ * again (pbx_variables.c:519-545, :582; see dialplan-eval.ts).
+ */
 export function expand(expr: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[] = [], opts: ExpandOptions = {}): string {
   let out = '';
-  let i = 0;
-  while (i < expr.length) {
-    if (expr[i] === '$' && expr[i + 1] === '{') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < expr.length && depth > 0) {
-        if (expr[j] === '$' && expr[j + 1] === '{') {
-          depth++;
-          j += 2;
-          continue;
-        }
-        if (expr[j] === '}') depth--;
-        j++;
-      }
-      const inner = expand(expr.slice(i + 2, j - 1), vars, causes, warnings, opts);
-      out += evaluate(inner, vars, causes, warnings, opts);
-      i = j;
-    } else {
-      out += expr[i];
-      i++;
+  let last = 0;
+  for (const sp of spans(expr)) {
+    out += expr.slice(last, sp.start);
+    const inner = expand(sp.inner, vars, causes, warnings, opts);
+    if (sp.kind === '{') out += evaluate(inner, vars, causes, warnings, opts);
+    else {
+      const v = evalExpression(inner);
+      if (v === null) warnings.push(`agi-sim: expression not simulated: $[${inner}]`);
+      out += v ?? '';
     }
+    last = sp.end;
   }
-  return out;
+  return out + expr.slice(last);
 }
 
 function evaluate(name: string, vars: Map<string, string>, causes: Map<string, CauseEntry>, warnings: string[], opts: ExpandOptions): string {
@@ -229,6 +224,14 @@ function evaluate(name: string, vars: Map<string, string>, causes: Map<string, C
     // HANGUPCAUSE is a built-in looked up before channel variables: setting it changes nothing read back (fact 14)
     if (varName !== 'HANGUPCAUSE') vars.set(varName, value);
     return value;
+  }
+  if (f === 'IF') {
+    // func_logic.c:229-263: missing with the rest of func_logic; the chosen branch is returned as it is
+    if (opts.withoutFuncLogic) {
+      warnings.push('pbx_functions.c: Function IF not registered');
+      return '';
+    }
+    return ifFunction(argText) ?? '';
   }
   if (f === 'HANGUPCAUSE_KEYS') return [...causes.keys()].join(',');
   if (f === 'HANGUPCAUSE') {

@@ -9,10 +9,11 @@
 # It does the daemon's flow with the daemon's commands (the bench's fidelity section compares them each run):
 # read the inherited cause and leg keys, mark the call DIALING, then for each carrier: clear the leg causes when
 # the channel holds some, EXEC Dial, read DIALSTATUS, HANGUPCAUSE, the timings and the leg keys in one GET FULL
-# VARIABLE, read the SIP cause of the leg, and try the next carrier on CHANUNAVAIL or CONGESTION; finally set the
-# five result variables (by SET() in one GET FULL VARIABLE when the arming read showed SET() works). Asterisk::AGI's get_full_variable() adds a space after the expression (it appends an
-# empty channel argument); Asterisk ignores it, and the fidelity check compares commands with trailing spaces
-# trimmed.
+# VARIABLE (a lone leg's cause in the same read where the arming read showed func_logic, else each leg's by key),
+# and try the next carrier on CHANUNAVAIL or CONGESTION; finally set the five result variables (by SET() in one GET
+# FULL VARIABLE where func_logic is there). Asterisk::AGI's get_full_variable() adds a space after the expression
+# (it appends an empty channel argument); Asterisk ignores it, and the fidelity check compares commands with
+# trailing spaces trimmed.
 #
 # Usage: perl failover-agi.pl PORT
 package FailoverAgiPeer;
@@ -39,25 +40,33 @@ sub process_request {
     my $inherited = $AGI->get_full_variable('"${HANGUPCAUSE}|${SET(FAILOVER_STATUS=DIALING)}|${HANGUPCAUSE_KEYS()}"') // '';
     my (undef, $armed, $keys) = split /\|/, $inherited, 3;
     $keys //= '';
-    $AGI->set_variable('FAILOVER_STATUS', 'DIALING') unless ($armed // '') eq 'DIALING';
+    my $setworks = ($armed // '') eq 'DIALING';
+    $AGI->set_variable('FAILOVER_STATUS', 'DIALING') unless $setworks;
     my ($status, $cause, $carrier, $attempts) = ('', '', '', 0);
     foreach my $c (@carriers) {
         $attempts++;
         # a Dial's leg keys stay on the channel: clear them, so the next read names only this Dial's legs
         $AGI->exec('HangupCauseClear', '""') if $keys ne '';
         $AGI->exec('Dial', sprintf($c->{dial}, $number));
-        my $outcome = $AGI->get_full_variable('"${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}"') // '';
+        # with func_logic (the arm's SET() answered), IF() folds a lone leg's ast and tech into the same read
+        my $expr = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|${PROGRESSTIME_MS}|${ANSWEREDTIME_MS}|${HANGUPCAUSE_KEYS()}';
+        $expr .= join('', map { '|${${IF($[\"${HANGUPCAUSE_KEYS()}\" =~ \"^[^,]+$\"]?HANGUPCAUSE(${HANGUPCAUSE_KEYS()},' . $_ . '):FAILOVER_NO_LEG)}}' } ('ast', 'tech')) if $setworks;
+        my $outcome = $AGI->get_full_variable('"' . $expr . '"') // '';
         my @f = split /\|/, $outcome, -1;
         ($status, $cause, $keys) = ($f[0] // '', $f[1] // '', $f[5] // '');
-        foreach my $leg (grep { $_ ne '' } split /,/, $keys) {
-            $AGI->get_full_variable("\"\${HANGUPCAUSE($leg,ast)}|\${HANGUPCAUSE($leg,tech)}\"");
+        my @legs = grep { $_ ne '' } split /,/, $keys;
+        next_leg: {
+            last next_leg if $setworks && @legs == 1 && ($f[6] // '') ne '' && join('|', @f[7 .. $#f]) ne '';
+            foreach my $leg (@legs) {
+                $AGI->get_full_variable("\"\${HANGUPCAUSE($leg,ast)}|\${HANGUPCAUSE($leg,tech)}\"");
+            }
         }
         $carrier = $c->{name};
         last unless $status eq 'CHANUNAVAIL' || $status eq 'CONGESTION';
     }
     my @result = (['FAILOVER_STATUS', $status], ['FAILOVER_CARRIER', $carrier], ['FAILOVER_ATTEMPTS', $attempts], ['FAILOVER_CAUSE', $cause], ['DIALSTATUS', $status]);
     # the arm showed SET() works: all five in one GET FULL VARIABLE, checked against the values; else one SET VARIABLE each
-    if (($armed // '') eq 'DIALING') {
+    if ($setworks) {
         my $got = $AGI->get_full_variable('"' . join('|', map { "\${SET($_->[0]=$_->[1])}" } @result) . '"') // '';
         return if $got eq join('|', map { $_->[1] } @result);
     }
