@@ -326,7 +326,9 @@ async function dialGroups(
       // the keys must be this attempt's only; a table with none has nothing to clear (one round trip less): a channel
       // no Dial has touched, or one whose last Dial got no SIP response: the outcome read's HANGUPCAUSE_KEYS() is the
       // whole table (func_hangupcause.c:178-197), and only a Dial adds to it, forwarding its legs' cause frames to
-      // this channel (app_dial.c:1809-1810 → channel.c:4647)
+      // this channel (app_dial.c:1809-1810 → channel.c:4647). It cannot go into a read: no dialplan function clears the
+      // table (func_hangupcause.c registers HANGUPCAUSE and HANGUPCAUSE_KEYS, both read-only), and without it the next
+      // outcome read would list the earlier Dial's keys too, in hash order (channel_internal_api.c:1281), not Dial order
       if (staleKeys) {
         const clear = await channel.exec('HangupCauseClear', '');
         if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');

@@ -8,7 +8,7 @@ export type ResultVars = readonly (readonly [name: string, value: string])[];
  * What a value put inside `${SET(NAME=value)}` must not hold: `$ { }` would open or end an expression, `( ) ,` end
  * the function's argument, `|` shift the pieces of the reply, `\ "` are the AGI quoting's, and control characters
  * have no business in a result. Our values are status words, carrier names, digits and DIALSTATUS words; anything
- * else is set by SET VARIABLE, which takes any value.
+ * else is set by SET VARIABLE, which takes every value.
  */
 const UNSAFE_IN_SET = /[${}(),|\\"\x00-\x1f\x7f]/;
 

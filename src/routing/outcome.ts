@@ -49,13 +49,13 @@ export const OUTCOME_EXPRESSION = '${DIALSTATUS}|${HANGUPCAUSE}|${RINGTIME_MS}|$
  * One leg's `ast` or `tech` in the outcome read, for the common Dial whose keys are exactly one channel; for none or
  * several it reads a variable that is not set, so Asterisk logs nothing (fact 2, fact 9).
  *
- * `$[… =~ "^[^,]+$"]` is the length of the key list when it holds no comma, else 0 (ast_expr2.y:1598-1640);
+ * `$[… =~ "^[^,]+$"]` is the length of the key list when it holds no comma, else 0 (ast_expr2.y:1598-1645);
  * IF() then yields the text `HANGUPCAUSE(<key>,ast)` or `FAILOVER_NO_LEG` (func_logic.c:229-263; its `:` split
  * skips what is inside parentheses, main/app.c __ast_app_separate_args), and the outer `${…}` reads what that text
  * names. Substitution is done once: the inner result names the function or variable and is never scanned for `${`
- * again, nor is any function's value (pbx_variables.c:519-545, :582), so a key is an argument, never an
+ * again, nor is the value a function returns (pbx_variables.c:519-545, :582), so a key is an argument, never an
  * expression. HANGUPCAUSE(key,type) is `ast_cause2str()` of the leg's cause or its last SIP response; a key not in
- * the table, or an empty one, is a WARNING and no value (func_hangupcause.c:117-160).
+ * the table, or an empty one, is a WARNING and no value (func_hangupcause.c:117-162).
  *
  * IF is func_logic's, like SET(): only sent where the arming read showed SET() works.
  */

@@ -3,8 +3,8 @@
  * conformance/channel-state.ts), for what the daemon sends: `${...}` and `$[...]` spans, IF() and `=~`.
  *
  * Substitution (ast_str_substitute_variables_full2, main/pbx_variables.c:407-649): text up to the next `$` is copied;
- * `${` scans to its matching `}` counting every `{` and `}` (:470-484), `$[` to its `]` counting `[` and `]`
- * (:597-611). A span holding a `${` or `$[` is substituted first, once (:519-531, :624-634), and that result is
+ * `${` scans to its matching `}` counting every `{` and `}` (:487-502), `$[` to its `]` counting `[` and `]`
+ * (:592-607). A span holding a `${` or `$[` is substituted first, once (:519-531, :622-634), and that result is
  * what names the variable or function (:534-545) or is the expression (:637): the result of the inner substitution,
  * and the value a function or variable returns, are appended as they are (:582, :640), never scanned again. So a
  * channel name put into `HANGUPCAUSE(<name>,…)` by `${HANGUPCAUSE_KEYS()}` is an argument, never an expression.
@@ -102,7 +102,7 @@ export function ifFunction(args: string): string | null {
 
 /**
  * A `$[...]` expression (main/ast_expr2.y), for the one form the daemon sends: `"<text>" =~ "<regex>"`. op_eqtilde
- * (:1598-1640): quotes stripped, POSIX extended regex, the number of characters matched, 0 without a match. Null for
+ * (:1598-1645): quotes stripped, POSIX extended regex, the number of characters matched, 0 without a match. Null for
  * any other form: the caller reports it as not simulated.
  */
 export function evalExpression(text: string): string | null {
