@@ -18,13 +18,13 @@ import { dialProgressSeconds, progressText, type ProgressTimeout } from '../rout
 import type { CarrierConfig } from '../config/types.js';
 import { alerted, attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
-import { armChannel, runAttempt } from './attempt-io.js';
+import { armChannel, runAttempt, type AttemptRun } from './attempt-io.js';
 import { CallRecorder, dialRecordFields, verdictLabel } from './attempt-records.js';
 import { HeldChannels, type CapacityView } from './capacity-ledger.js';
 import type { CostView } from './cost-ledger.js';
 import { demoted } from '../routing/cost.js';
 import { orderNotes } from '../routing/order-notes.js';
-import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
+import { callBudgetMs, secondsArg, timersWithin, type DialTimers } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
 import { setExpression, setsConfirmed } from './result-vars.js';
@@ -111,9 +111,9 @@ function demotions(targets: readonly PlannedTarget[], reason: (carrier: string) 
 }
 
 /** Asks for a suspect carrier's one-call claim; remembers a claim this call must give back. */
-function claimSuspect(health: HealthView, carrier: string, inFlight: number, claimed: Set<string>): 'free' | 'claimed' | 'refused' {
+function claimSuspect(health: HealthView, carrier: string, inFlight: number, s: DialState): 'free' | 'claimed' | 'refused' {
   const c = health.claimSuspect(carrier, inFlight);
-  if (c === 'claimed') claimed.add(carrier);
+  if (c === 'claimed') s.claim(carrier);
   return c;
 }
 
@@ -136,14 +136,66 @@ function legOf(o: AttemptOutcome, target: PlannedTarget, all: readonly PlannedTa
 }
 
 /**
+ * The call from its plan on: what its Dials and its end need, read from the request once. A call held in Dial
+ * keeps this and its suspended Dial, not the request's header nor the planning's pieces.
+ */
+interface PlannedCall {
+  readonly channel: AgiChannel;
+  readonly ctx: CallContext;
+  readonly route: RouteEntry;
+  readonly number: string;
+  readonly prefixGroup: string | null;
+  readonly targets: readonly PlannedTarget[];
+  readonly rec: CallRecorder;
+  readonly log: Logger;
+  readonly t0: number;
+  readonly now: () => number;
+  /** route.callBudget or the AGI arguments' budget (callBudgetMs), and agi_arg_3's ring seconds. */
+  readonly budgetMs: number;
+  readonly ringOverride: number | null;
+  /** Whatever ends the Dials (a return, an exception), no channel of this call stays counted. */
+  readonly held: HeldChannels;
+}
+
+/** What the Dials came to. */
+interface DialsDone {
+  readonly ending: Ending;
+  readonly dials: number;
+  readonly capped: number;
+  readonly overBudget: number;
+  readonly setWorks: boolean;
+}
+
+/** A clock read of its own: a closure over the call's scope would keep all of that scope while the call is held. */
+function nowOf(clock: Clock): () => number {
+  return () => clock.now();
+}
+
+function callResult(route: string, e: Ending, dials: number, rec: CallRecorder): CallResult {
+  return { route, status: e.status, carrier: e.carrier, dials, records: rec.records };
+}
+
+/**
  * Runs one outbound call: route, number check, plan, then Dials (one carrier at a time, or all legs at once for
  * `simultaneous`) until a verdict says stop. Every Dial that was sent produces a record, whatever happens after
  * it; any doubt after a Dial stops the call, because a second Dial could ring the same person twice.
+ * Not an async function: its frame would stay suspended for the whole held call, every local of the planning with
+ * it; the planning runs to its end here and only the Dials' frame waits. An exception still comes as a rejection.
  */
-export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Promise<CallResult> {
+export function handleCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Promise<CallResult> {
+  try {
+    const call = planCall(channel, req, ctx);
+    if (call instanceof Promise) return call;
+    return dialGroups(call).then((groups) => finishCall(call, groups));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Route, number check and plan: the call ready to dial, or (no route, a number refused) the call already ending. */
+function planCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): PlannedCall | Promise<CallResult> {
   const rawNumber = req.args[0] !== undefined && req.args[0] !== '' ? req.args[0] : req.extension;
-  const now = (): number => ctx.clock.now();
-  const t0 = now();
+  const t0 = ctx.clock.now();
   const route = findRoute(ctx.routing, req.script, rawNumber, req.params.get('route'));
   // one child logger per call, made once: every line of the call carries its uniqueid
   const log = callLogger(ctx.log, { uniqueid: req.uniqueid, script: req.script, route: route?.name, number: maskNumber(rawNumber, ctx.showNumbers), leadId: req.leadId ?? undefined });
@@ -152,21 +204,18 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     ctx.sink,
     log,
   );
-  const done = (route: string, e: Ending, dials: number): CallResult => ({ route, status: e.status, carrier: e.carrier, dials, records: rec.records });
 
   if (!route) {
     log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
     rec.emit({ verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
-    await report(channel, log, { FAILOVER_STATUS: 'NOROUTE', FAILOVER_ATTEMPTS: '0' });
-    return done(req.script, { status: 'NOROUTE', carrier: '', dialStatus: '', cause: null }, 0);
+    return refuse(channel, log, rec, req.script, 'NOROUTE');
   }
   rec.update({ route: route.name, strategy: route.strategy });
   const normalized = normalizeNumber(rawNumber, route);
   if (!normalized.ok) {
     log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
     rec.emit({ verdict: 'invalid', reason: normalized.reason, startedAt: t0, endedAt: t0, number: rawNumber.replace(/[^\x20-\x7e]/g, '?').slice(0, 32) });
-    await report(channel, log, { FAILOVER_STATUS: 'INVALID', FAILOVER_ATTEMPTS: '0' });
-    return done(route.name, { status: 'INVALID', carrier: '', dialStatus: '', cause: null }, 0);
+    return refuse(channel, log, rec, route.name, 'INVALID');
   }
   // the destination's group: a carrier ejected for it alone is skipped here and dialed for every other number
   const group = groupOf(normalized.number, ctx.routing.prefixMatcher);
@@ -186,23 +235,45 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
     const over = ctx.cost.over(name, t0);
     return over?.action === 'demote' ? over.reason : ctx.qualityLedger.demotion(name, group, t0);
   });
-  const targets = demoted(plan.targets, (t) => why.has(t.carrier.name));
+  const targets = why.size > 0 ? demoted(plan.targets, (t) => why.has(t.carrier.name)) : plan.targets;
   if (why.size > 0) {
     for (const [carrier, note] of orderNotes(plan.targets, targets, why)) rec.note(carrier, note);
     log.info({ demoted: [...why].map(([c, r]) => `${c}: ${r}`) }, 'carriers demoted (over budget or for quality): dialed after the others');
   }
   if (plan.failedOpen) log.warn({ route: route.name }, 'every carrier of the route is down: trying them anyway (whenAllDown=try)');
+  return {
+    channel,
+    ctx,
+    route,
+    number: normalized.number,
+    prefixGroup: group,
+    targets,
+    rec,
+    log,
+    t0,
+    now: nowOf(ctx.clock),
+    budgetMs: callBudgetMs(route.callBudget, req.args),
+    ringOverride: secondsArg(req.args[2]),
+    held: new HeldChannels(ctx.capacity),
+  };
+}
 
-  // whatever ends the Dials (a return, an exception), no channel of this call stays counted
-  const held = new HeldChannels(ctx.capacity);
-  const groups = await dialGroups(channel, req, ctx, route, normalized.number, group, targets, rec, log, t0, held).finally(() => held.releaseAll());
+/** No call placed (no route, a number refused): the dialplan is told why. */
+async function refuse(channel: AgiChannel, log: Logger, rec: CallRecorder, route: string, status: 'NOROUTE' | 'INVALID'): Promise<CallResult> {
+  await report(channel, log, { FAILOVER_STATUS: status, FAILOVER_ATTEMPTS: '0' });
+  return callResult(route, { status, carrier: '', dialStatus: '', cause: null }, 0, rec);
+}
+
+/** After the last Dial: the call's ending, its closing row when no carrier was found, the dialplan's variables, its log line. */
+async function finishCall(call: PlannedCall, groups: DialsDone): Promise<CallResult> {
+  const { rec, log, route, t0 } = call;
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
   // a used-up budget (action skip) ends the same way: a static Dial would spend what the budget forbids
   const ending: Ending = groups.ending.status === 'EXHAUSTED' && dials === 0 && groups.capped + groups.overBudget > 0 ? { status: 'CAPACITY', carrier: '', dialStatus: 'CONGESTION', cause: 34 } : groups.ending;
   if ((ending.status === 'EXHAUSTED' || ending.status === 'CAPACITY') && !rec.records.some((r) => r.verdict === 'exhausted')) {
     // every call that found no carrier ends on an 'exhausted' row, so ops can count them without guessing from skips
-    const at = now();
+    const at = call.now();
     const reason =
       ending.status === 'CAPACITY'
         ? groups.overBudget === 0
@@ -225,188 +296,248 @@ export async function handleCall(channel: AgiChannel, req: AgiRequest, ctx: Call
   };
   // VICIdial's h extension and the dialplan read DIALSTATUS: it must be the deciding attempt's, not a leftover
   if (dialStatus) vars['DIALSTATUS'] = dialStatus;
-  await report(channel, log, vars, groups.setWorks);
+  await report(call.channel, log, vars, groups.setWorks);
   // the call's one line at info: each record in brief (carrier:verdict:DIALSTATUS:cause:SIP); every record in full at debug
   const attempts = rec.records.map((r) => `${r.carrier || '-'}:${r.verdict}:${r.dialStatus || '-'}:${r.cause ?? '-'}:${r.sipCode ?? '-'}`);
-  log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], attempts, ms: now() - t0 }, 'call done');
-  return done(route.name, ending, dials);
+  log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], attempts, ms: call.now() - t0 }, 'call done');
+  return callResult(route.name, ending, dials, rec);
+}
+
+/** No suspect claim held: most calls, which then allocate no Set of their own. */
+const NO_CLAIMS: ReadonlySet<string> = new Set();
+
+/** Where the Dials of one call stand, between one Dial and the next: one object, so the suspended frame stays small. */
+class DialState {
+  ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
+  dials = 0;
+  legsDialed = 0;
+  causeBefore: number | null = null;
+  armed = false;
+  // the arm's SET() answered with its value: func_logic is loaded, so a lone leg is read with the outcome (IF) and
+  // the result variables go in one round trip
+  setWorks = false;
+  staleKeys = true;
+  capped = 0;
+  overBudget = 0;
+  /** Carriers whose suspect one-call claim this call holds: released with its Dial's result, or when no Dial is placed. */
+  private claims: Set<string> | null = null;
+
+  get claimed(): ReadonlySet<string> {
+    return this.claims ?? NO_CLAIMS;
+  }
+
+  claim(carrier: string): void {
+    (this.claims ??= new Set()).add(carrier);
+  }
+
+  done(ending: Ending = this.ending): DialsDone {
+    return { ending, dials: this.dials, capped: this.capped, overBudget: this.overBudget, setWorks: this.setWorks };
+  }
+}
+
+/** One Dial about to be placed: its carriers (each holding a channel) and its timers. */
+interface NextDial {
+  readonly usable: readonly PlannedTarget[];
+  readonly progress: readonly ProgressTimeout[];
+  readonly timers: DialTimers;
+}
+
+/** A group is one carrier for the sequential strategies, every usable carrier (up to maxAttempts legs) for `simultaneous`. */
+function groupCount(call: PlannedCall): number {
+  return call.route.strategy === 'simultaneous' ? 1 : call.targets.length;
+}
+
+function groupAt(call: PlannedCall, g: number): readonly PlannedTarget[] {
+  if (call.route.strategy === 'simultaneous') return call.targets;
+  const t = call.targets[g];
+  return t ? [t] : [];
+}
+
+/** The targets of group g and every group after it. */
+function groupsFrom(call: PlannedCall, g: number): readonly PlannedTarget[] {
+  return call.route.strategy === 'simultaneous' ? call.targets : call.targets.slice(g);
+}
+
+function release(call: PlannedCall, s: DialState, ts: readonly PlannedTarget[], reason: string): void {
+  releaseTrials(call.ctx.health, ts, reason, call.now(), call.prefixGroup, s.claimed);
 }
 
 /**
  * The Dials of one call. A group is what one `EXEC Dial` dials: one carrier for the sequential strategies, every
  * usable carrier (up to maxAttempts legs) for `simultaneous`. Each group is planned, placed, judged, recorded and
- * reported to health the same way.
+ * reported to health the same way. This frame stays suspended for the whole Dial, so what a group needs before and
+ * after it is worked out in functions of their own (nextDial, readyChannel, afterDial).
  */
-async function dialGroups(
-  channel: AgiChannel,
-  req: AgiRequest,
-  ctx: CallContext,
-  route: RouteEntry,
-  number: string,
-  prefixGroup: string | null,
-  targets: readonly PlannedTarget[],
-  rec: CallRecorder,
-  log: Logger,
-  t0: number,
-  held: HeldChannels,
-): Promise<{ ending: Ending; dials: number; capped: number; overBudget: number; setWorks: boolean }> {
-  const now = (): number => ctx.clock.now();
-  const groups = route.strategy === 'simultaneous' ? [targets] : targets.map((t) => [t]);
-  const budgetMs = callBudgetMs(route.callBudget, req.args);
-  const ringOverride = secondsArg(req.args[2]);
-  // carriers whose suspect one-call claim this call holds: released with its Dial's result, or when no Dial is placed
-  const claimed = new Set<string>();
-  const release = (ts: readonly PlannedTarget[], reason: string): void => releaseTrials(ctx.health, ts, reason, now(), prefixGroup, claimed);
-  let ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
-  let dials = 0;
-  let legsDialed = 0;
-  let causeBefore: number | null = null;
-  let armed = false;
-  // the arm's SET() answered with its value: func_logic is loaded, so a lone leg is read with the outcome (IF) and
-  // the result variables go in one round trip
-  let setWorks = false;
-  let staleKeys = true;
-  let capped = 0;
-  let overBudget = 0;
+async function dialGroups(call: PlannedCall): Promise<DialsDone> {
+  const s = new DialState();
+  try {
+    const n = groupCount(call);
+    for (let g = 0; g < n; g++) {
+      const next = nextDial(call, s, g);
+      if (next === null) continue;
+      if (next === 'budget spent') break;
+      const stopped = await readyChannel(call, s, next.usable);
+      if (stopped !== null) return stopped;
+      const carriers = next.usable.map((t) => t.carrier);
+      const data = buildDialData(carriers.map((c) => buildChannel(c, call.number)), next.timers.ring, next.timers.progress, carriers[0]?.dialOptions ?? '');
+      const startedAt = call.now();
+      s.dials++;
+      s.legsDialed += next.usable.length;
+      const run = await runAttempt(call.channel, data, s.causeBefore, call.now, s.setWorks);
+      // Dial returned: an answered call was bridged until now, so its channels are free only here
+      call.held.releaseAll();
+      const ended = afterDial(call, s, next, data, startedAt, run, g + 1 < n);
+      if (ended !== null) return ended;
+    }
+    return s.done();
+  } finally {
+    call.held.releaseAll();
+  }
+}
 
-  for (let g = 0; g < groups.length; g++) {
-    const usable: PlannedTarget[] = [];
-    for (const t of groups[g] as PlannedTarget[]) {
-      const at = now();
-      // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
-      const full = legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
-      // a used-up budget says nothing about health either; checked at the carrier's turn, as an earlier Dial may have used it up
-      const spent = full === null ? ctx.cost.over(t.carrier.name, at) : null;
-      if (legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
-      else if (spent !== null && spent.action === 'skip') {
-        overBudget++;
-        rec.skip(t.carrier.name, t.health, spent.reason, at);
-      } else if (full !== null) {
-        capped++;
-        rec.skip(t.carrier.name, t.health, full, at);
-      } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
-      // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
-      // skipped before this call Dials it at all, so nobody is rung twice
-      else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, ctx.capacity.inUse(t.carrier.name), claimed) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
-      else {
-        // taken in the same tick as the check: no other call can take the last channel in between
-        held.take(t.carrier.name, at);
-        usable.push(t);
-      }
-    }
-    if (usable.length === 0) continue;
-    const carriers = usable.map((t) => t.carrier);
-    // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
-    const progress = carriers.map((c) => ctx.progress.get(c, prefixGroup, now()));
-    const timers = timersWithin(
-      ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
-      dialProgressSeconds(progress),
-      budgetMs,
-      now() - t0,
-    );
-    if (!timers) {
-      release(usable, 'call budget spent');
-      for (const t of groups.slice(g).flat()) rec.skip(t.carrier.name, t.health, `call budget of ${budgetMs / 1000} s spent`, now());
-      break;
-    }
-    if (channel.hungUp || channel.closed) {
-      release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget, setWorks };
-    }
-    try {
-      if (!armed) {
-        // one round trip: the cause and keys before any Dial, and DIALING set, since from here on a Dial may have
-        // rung someone and the dialplan must never fall back to its static cascade
-        const before = await armChannel(channel);
-        causeBefore = before.cause;
-        staleKeys = before.hasKeys;
-        setWorks = before.armed;
-        armed = true;
-      }
-      // the keys must be this attempt's only; a table with none has nothing to clear (one round trip less): a channel
-      // no Dial has touched, or one whose last Dial got no SIP response: the outcome read's HANGUPCAUSE_KEYS() is the
-      // whole table (func_hangupcause.c:178-197), and only a Dial adds to it, forwarding its legs' cause frames to
-      // this channel (app_dial.c:1809-1810 → channel.c:4647). It cannot go into a read: no dialplan function clears the
-      // table (func_hangupcause.c registers HANGUPCAUSE and HANGUPCAUSE_KEYS, both read-only), and without it the next
-      // outcome read would list the earlier Dial's keys too, in hash order (channel_internal_api.c:1281), not Dial order
-      if (staleKeys) {
-        const clear = await channel.exec('HangupCauseClear', '');
-        if (clear.resultInt === -2) log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
-      }
-      // a Dial cut short may have left keys nobody read
-      staleKeys = true;
-    } catch (err) {
-      release(usable, 'AGI error before the Dial');
-      log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
-      return { ending: { ...ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' }, dials, capped, overBudget, setWorks };
-    }
-    if (channel.hungUp) {
-      release(usable, 'caller gone before the Dial');
-      return { ending: { ...ending, status: 'CANCEL' }, dials, capped, overBudget, setWorks };
-    }
-
-    const data = buildDialData(carriers.map((c) => buildChannel(c, number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
-    const startedAt = now();
-    dials++;
-    legsDialed += usable.length;
-    const run = await runAttempt(channel, data, causeBefore, now, setWorks);
-    // Dial returned: an answered call was bridged until now, so its channels are free only here
-    held.releaseAll();
-    const label = usable.map((t) => t.carrier.name).join('&');
-    if (!run.ok) {
-      // the Dial may have rung someone: record it and never dial again
-      for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt, prefixGroup, 'unknown', claimed.has(t.carrier.name));
-      // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
-      const interrupted = run.error instanceof AgiInterruptedError;
-      const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
-      for (const t of usable) {
-        rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
-      }
-      log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
-      return { ending: { status: channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null }, dials, capped, overBudget, setWorks };
-    }
-    const o = run.outcome;
-    staleKeys = o.keys.length > 0;
-    causeBefore = o.channelCause;
-    const more = g + 1 < groups.length && legsDialed < route.maxAttempts;
-    const legs = usable.map((t) => legOf(o, t, usable));
-    const judged = judgeGroup(o, usable, legs);
-    const timerNote = progressTimerNote(o, carriers, progress, timers.progress, run.endedAt - startedAt);
-    usable.forEach((t, i) => {
-      const v = judged.legs[i] ?? null;
-      const leg = legs[i] ?? null;
-      // one leg of several: the Dial's ringing may be another leg's, so only a one-carrier Dial says whether it responded
-      reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup, usable.length === 1 ? dialResponse(o, leg) : 'unknown', claimed.has(t.carrier.name));
-      const answeredHere = judged.verdict.answered && judged.deciding === i;
-      const r = rec.emit(
-        dialRecordFields(
-          o,
-          leg,
-          {
-            label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, more),
-            reason: (v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason) + timerNote,
-            answered: answeredHere,
-            ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
-          },
-          { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
-        ),
-      );
-      // the talk time of the answered leg is what the carrier bills
-      if (answeredHere) {
-        for (const x of ctx.cost.charge(t.carrier.name, r.talkMs, run.endedAt)) {
-          const msg = x.level === 'used' ? 'carrier budget used up: it is skipped or demoted for the rest of the window' : 'carrier budget near its limit';
-          log.warn({ carrier: t.carrier.name, window: x.window, unit: x.unit, spent: x.spent, limit: x.limit }, msg);
-        }
-      }
-    });
-    const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
-    const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
-    ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
-    if (judged.verdict.kind === 'stop') {
-      return { ending: { ...ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) }, dials, capped, overBudget, setWorks };
+/** Group g's usable carriers, each taking its channel, and its timers; null: none usable; 'budget spent': no more Dials. */
+function nextDial(call: PlannedCall, s: DialState, g: number): NextDial | null | 'budget spent' {
+  const { ctx, route, rec, prefixGroup } = call;
+  const usable: PlannedTarget[] = [];
+  for (const t of groupAt(call, g)) {
+    const at = call.now();
+    // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
+    const full = s.legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
+    // a used-up budget says nothing about health either; checked at the carrier's turn, as an earlier Dial may have used it up
+    const spent = full === null ? ctx.cost.over(t.carrier.name, at) : null;
+    if (s.legsDialed + usable.length >= route.maxAttempts) rec.skip(t.carrier.name, t.health, `maxAttempts ${route.maxAttempts} reached`, at);
+    else if (spent !== null && spent.action === 'skip') {
+      s.overBudget++;
+      rec.skip(t.carrier.name, t.health, spent.reason, at);
+    } else if (full !== null) {
+      s.capped++;
+      rec.skip(t.carrier.name, t.health, full, at);
+    } else if (t.health === 'probing' && !ctx.health.claimProbe(t.carrier.name, prefixGroup)) rec.skip(t.carrier.name, t.health, trialTaken(ctx.health, t.carrier.name, prefixGroup), at);
+    // its last INVITE went unanswered: one call dials it, the others go on now instead of paying the same timeout;
+    // skipped before this call Dials it at all, so nobody is rung twice
+    else if (t.health !== 'probing' && claimSuspect(ctx.health, t.carrier.name, ctx.capacity.inUse(t.carrier.name), s) === 'refused') rec.skip(t.carrier.name, t.health, SUSPECT_REASON, at);
+    else {
+      // taken in the same tick as the check: no other call can take the last channel in between
+      call.held.take(t.carrier.name, at);
+      usable.push(t);
     }
   }
-  return { ending, dials, capped, overBudget, setWorks };
+  if (usable.length === 0) return null;
+  const carriers = usable.map((t) => t.carrier);
+  // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
+  const progress = carriers.map((c) => ctx.progress.get(c, prefixGroup, call.now()));
+  const timers = timersWithin(
+    call.ringOverride ?? Math.max(...carriers.map((c) => c.ringTimeout)),
+    dialProgressSeconds(progress),
+    call.budgetMs,
+    call.now() - call.t0,
+  );
+  if (!timers) {
+    release(call, s, usable, 'call budget spent');
+    for (const t of groupsFrom(call, g)) rec.skip(t.carrier.name, t.health, `call budget of ${call.budgetMs / 1000} s spent`, call.now());
+    return 'budget spent';
+  }
+  return { usable, progress, timers };
+}
+
+/** The channel made ready for the Dial (armed before the first, its keys cleared); the Dials' end when it cannot be. */
+async function readyChannel(call: PlannedCall, s: DialState, usable: readonly PlannedTarget[]): Promise<DialsDone | null> {
+  const { channel } = call;
+  if (channel.hungUp || channel.closed) {
+    release(call, s, usable, 'caller gone before the Dial');
+    return s.done({ ...s.ending, status: 'CANCEL' });
+  }
+  try {
+    if (!s.armed) {
+      // one round trip: the cause and keys before any Dial, and DIALING set, since from here on a Dial may have
+      // rung someone and the dialplan must never fall back to its static cascade
+      const before = await armChannel(channel);
+      s.causeBefore = before.cause;
+      s.staleKeys = before.hasKeys;
+      s.setWorks = before.armed;
+      s.armed = true;
+    }
+    // the keys must be this attempt's only; a table with none has nothing to clear (one round trip less): a channel
+    // no Dial has touched, or one whose last Dial got no SIP response: the outcome read's HANGUPCAUSE_KEYS() is the
+    // whole table (func_hangupcause.c:178-197), and only a Dial adds to it, forwarding its legs' cause frames to
+    // this channel (app_dial.c:1809-1810 → channel.c:4647). It cannot go into a read: no dialplan function clears the
+    // table (func_hangupcause.c registers HANGUPCAUSE and HANGUPCAUSE_KEYS, both read-only), and without it the next
+    // outcome read would list the earlier Dial's keys too, in hash order (channel_internal_api.c:1281), not Dial order
+    if (s.staleKeys) {
+      const clear = await channel.exec('HangupCauseClear', '');
+      if (clear.resultInt === -2) call.log.warn('HangupCauseClear is missing (func_hangupcause not loaded): SIP codes may be wrong');
+    }
+    // a Dial cut short may have left keys nobody read
+    s.staleKeys = true;
+  } catch (err) {
+    release(call, s, usable, 'AGI error before the Dial');
+    call.log.warn({ err: (err as Error).message }, 'AGI command before the Dial failed; no Dial placed');
+    return s.done({ ...s.ending, status: channel.hungUp ? 'CANCEL' : 'ERROR' });
+  }
+  if (channel.hungUp) {
+    release(call, s, usable, 'caller gone before the Dial');
+    return s.done({ ...s.ending, status: 'CANCEL' });
+  }
+  return null;
+}
+
+/** One Dial judged, recorded, reported to health and charged; the Dials' end when its verdict says stop, else null. */
+function afterDial(call: PlannedCall, s: DialState, next: NextDial, data: string, startedAt: number, run: AttemptRun, more: boolean): DialsDone | null {
+  const { ctx, rec, log, prefixGroup } = call;
+  const { usable, progress, timers } = next;
+  const claimed = s.claimed;
+  const label = usable.map((t) => t.carrier.name).join('&');
+  if (!run.ok) {
+    // the Dial may have rung someone: record it and never dial again
+    for (const t of usable) reportAttempt(ctx.health, t.carrier.name, null, 'AGI error', run.endedAt, prefixGroup, 'unknown', claimed.has(t.carrier.name));
+    // the daemon gave up on it (shutdown, maxCallDuration): what Asterisk did with the call is unknown
+    const interrupted = run.error instanceof AgiInterruptedError;
+    const reason = run.error instanceof AgiInterruptedError ? run.error.reason : `AGI error during attempt: ${run.error.message}`;
+    for (const t of usable) {
+      rec.emit({ verdict: interrupted ? 'interrupted' : 'stop', carrier: t.carrier.name, dialString: data, healthState: t.health, reason, startedAt, endedAt: run.endedAt, ringMs: run.endedAt - startedAt });
+    }
+    log.error({ err: run.error.message, carrier: label }, 'attempt cut short by an AGI error: stopping');
+    return s.done({ status: call.channel.hungUp ? 'CANCEL' : 'ERROR', carrier: label, dialStatus: '', cause: null });
+  }
+  const o = run.outcome;
+  s.staleKeys = o.keys.length > 0;
+  s.causeBefore = o.channelCause;
+  const moreDials = more && s.legsDialed < call.route.maxAttempts;
+  const legs = usable.map((t) => legOf(o, t, usable));
+  const judged = judgeGroup(o, usable, legs);
+  const timerNote = progressTimerNote(o, usable.map((t) => t.carrier), progress, timers.progress, run.endedAt - startedAt);
+  usable.forEach((t, i) => {
+    const v = judged.legs[i] ?? null;
+    const leg = legs[i] ?? null;
+    // one leg of several: the Dial's ringing may be another leg's, so only a one-carrier Dial says whether it responded
+    reportAttempt(ctx.health, t.carrier.name, v, 'another leg answered', run.endedAt, prefixGroup, usable.length === 1 ? dialResponse(o, leg) : 'unknown', claimed.has(t.carrier.name));
+    const answeredHere = judged.verdict.answered && judged.deciding === i;
+    const r = rec.emit(
+      dialRecordFields(
+        o,
+        leg,
+        {
+          label: answeredHere ? 'answered' : judged.verdict.kind === 'stop' ? 'stop' : verdictLabel(v ?? judged.verdict, moreDials),
+          reason: (v === null ? (judged.verdict.answered ? 'another leg answered' : judged.verdict.reason) : v.reason) + timerNote,
+          answered: answeredHere,
+          ...(usable.length > 1 ? { dialStatus: answeredHere ? 'ANSWER' : o.dialStatus === 'ANSWER' ? 'CANCEL' : o.dialStatus } : {}),
+        },
+        { carrier: t.carrier.name, dialString: data, health: t.health, startedAt, endedAt: run.endedAt },
+      ),
+    );
+    // the talk time of the answered leg is what the carrier bills
+    if (answeredHere) {
+      for (const x of ctx.cost.charge(t.carrier.name, r.talkMs, run.endedAt)) {
+        const msg = x.level === 'used' ? 'carrier budget used up: it is skipped or demoted for the rest of the window' : 'carrier budget near its limit';
+        log.warn({ carrier: t.carrier.name, window: x.window, unit: x.unit, spent: x.spent, limit: x.limit }, msg);
+      }
+    }
+  });
+  const decider = judged.deciding >= 0 ? usable[judged.deciding] : undefined;
+  const cause = attemptCause(o, judged.deciding >= 0 ? (legs[judged.deciding] ?? null) : legs.length === 1 ? (legs[0] ?? null) : null);
+  s.ending = { status: 'EXHAUSTED', carrier: decider?.carrier.name ?? label, dialStatus: o.dialStatus, cause };
+  if (judged.verdict.kind === 'stop') return s.done({ ...s.ending, status: statusAfterStop(o.dialStatus, judged.verdict, o.callerLeft) });
+  return null;
 }
 
 /**
