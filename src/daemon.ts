@@ -2,7 +2,7 @@ import { resolveSharedKey } from './agi/auth.js';
 import { AgiServer, type AgiServerOptions } from './agi/server.js';
 import { CapacityLedger } from './calls/capacity-ledger.js';
 import { CostLedger } from './calls/cost-ledger.js';
-import { handleCall, type CallResult } from './calls/failover-call.js';
+import { handleCall, type CallContext, type CallResult } from './calls/failover-call.js';
 import type { RecordSink } from './calls/records.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ValidatedRouting } from './config/carriers.js';
@@ -105,25 +105,29 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   });
   let showNumbers = settings.log.showNumbers;
   let qualityPolicy = settings.health.quality;
+  // one context for every call, made again when what it holds changes: a call keeps the one it started with, and a
+  // call held in Dial keeps no copy of its own
+  const callContext = (): CallContext => ({
+    routing,
+    health: deps.health,
+    capacity,
+    cost,
+    progress,
+    qualityLedger,
+    sink,
+    serverId: settings.serverId,
+    clock,
+    log,
+    showNumbers,
+    rotation,
+    random,
+  });
+  let ctx = callContext();
+  const onCall = deps.onCall ?? ((): void => undefined);
   const server = new AgiServer(
     serverOptions(settings.agi, sharedKey),
-    // no async wrapper: a held call's suspended chain is one frame shorter
-    (channel, request) =>
-      handleCall(channel, request, {
-        routing,
-        health: deps.health,
-        capacity,
-        cost,
-        progress,
-        qualityLedger,
-        sink,
-        serverId: settings.serverId,
-        clock,
-        log,
-        showNumbers,
-        rotation,
-        random,
-      }).then((result) => deps.onCall?.(result)),
+    // no async wrapper, and no closure or context of its own: a held call keeps neither
+    (channel, request) => handleCall(channel, request, ctx).then(onCall),
     log,
   );
   const { port } = await server.listen();
@@ -140,6 +144,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     routing: () => routing,
     setRouting: (r) => {
       routing = r;
+      ctx = callContext();
       capacity.configure(r.carriers.values(), clock.now());
       cost.configure(r.carriers.values(), clock.now());
       quality.retain(new Set(r.carriers.keys()));
@@ -152,6 +157,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       quality.keepFor(qualitySpan(qualityPolicy));
       qualityLedger.configure(qualityPolicy, new Set(routing.carriers.keys()), routing.prefixGroups.map((g) => g.name), clock.now());
       showNumbers = next.log.showNumbers;
+      ctx = callContext();
     },
     nextRotation: (route) => rotations.get(route) ?? 0,
     async stop(graceMs: number): Promise<number> {
