@@ -38,48 +38,15 @@ export function commandVerb(line: string): string {
   return head.startsWith('SET VARIABLE') ? 'SET VARIABLE' : head;
 }
 
+/** The channel an accepted socket feeds: the socket's listeners are shared functions, not three closures per connection. */
+const CHANNEL = Symbol('agiChannel');
+type ChannelSocket = Socket & { [CHANNEL]?: AgiChannel };
+
 interface PendingCommand {
   readonly line: string;
   readonly timeoutMs: number | null;
   readonly resolve: (r: AgiReply) => void;
   readonly reject: (e: Error) => void;
-}
-
-/**
- * A command's time limit, one Timeout per connection re-armed for each command (refresh) rather than a new timer
- * per command and a clearTimeout per reply. A reply leaves it running: when it fires, only the command that armed
- * it, still unanswered, has waited its whole limit.
- */
-class CommandTimer {
-  private timer: NodeJS.Timeout | null = null;
-  private ms = 0;
-  private armedFor: PendingCommand | null = null;
-
-  constructor(private readonly expired: (p: PendingCommand, ms: number) => void) {}
-
-  arm(p: PendingCommand, ms: number): void {
-    this.armedFor = p;
-    if (this.timer && this.ms === ms) {
-      this.timer.refresh();
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.ms = ms;
-    this.timer = setTimeout(() => {
-      if (this.armedFor) this.expired(this.armedFor, this.ms);
-    }, ms);
-  }
-
-  /** The command answered: a later firing is not its. */
-  disown(): void {
-    this.armedFor = null;
-  }
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.armedFor = null;
-  }
 }
 
 /**
@@ -95,7 +62,10 @@ export class AgiChannel extends EventEmitter {
   /** Commands whose reply was received, for tests and the benchmark. */
   commandsSent = 0;
 
+  /** Received text not yet cut into lines: whole lines only, decoded, less their last line's end. */
   private buf = '';
+  /** Bytes after the last newline received (rare: a line split between two reads), kept undecoded. */
+  private partial: Buffer | null = null;
   private headerLines: string[] | null = [];
   private headerBytes = 0;
   private headerTimer: NodeJS.Timeout | null = null;
@@ -104,13 +74,15 @@ export class AgiChannel extends EventEmitter {
   private readonly queue: PendingCommand[] = [];
   private inFlight: PendingCommand | null = null;
   private sentAt = 0;
-  /** Commands with a reply timeout; EXEC Dial's maxCallDuration bound has its own, so neither is remade per command. */
-  private readonly replyTimer = new CommandTimer((p) => {
-    if (this.inFlight === p) this.fail(new AgiTimeoutError(p.line, p.timeoutMs ?? 0));
-  });
-  private readonly callTimer = new CommandTimer((p, ms) => {
-    if (this.inFlight === p) this.fail(new AgiInterruptedError(p.line, `pending longer than agi.maxCallDuration (${ms} ms): the daemon gave up on it`));
-  });
+  /**
+   * A command's time limit: one Timeout per connection, re-armed for each command (refresh) while the limit stays
+   * the same, rather than a new timer per command and a clearTimeout per reply. A reply leaves it running: when it
+   * fires, only the command that armed it, still unanswered, has waited its whole limit. EXEC Dial is bounded by
+   * maxCallDuration on the same timer, or by none (then no timer is kept while a call is held).
+   */
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private timed: PendingCommand | null = null;
   private closeReason: Error | null = null;
   private inFlightAtClose = false;
 
@@ -119,13 +91,52 @@ export class AgiChannel extends EventEmitter {
     private readonly limits: AgiChannelLimits,
   ) {
     super();
-    socket.setEncoding('utf8');
     socket.setNoDelay(true);
-    socket.on('data', (chunk: string) => this.onData(chunk));
-    socket.on('error', (err) => {
-      this.closeReason ??= err;
-    });
-    socket.on('close', () => this.onClose());
+    (socket as ChannelSocket)[CHANNEL] = this;
+    socket.on('data', AgiChannel.socketData);
+    socket.on('error', AgiChannel.socketError);
+    socket.on('close', AgiChannel.socketClose);
+  }
+
+  private static socketData(this: ChannelSocket, chunk: Buffer): void {
+    this[CHANNEL]?.onData(chunk);
+  }
+
+  private static socketError(this: ChannelSocket, err: Error): void {
+    const ch = this[CHANNEL];
+    if (ch) ch.closeReason ??= err;
+  }
+
+  private static socketClose(this: ChannelSocket): void {
+    this[CHANNEL]?.onClose();
+  }
+
+  private static timerFired(ch: AgiChannel): void {
+    const p = ch.timed;
+    if (!p || ch.inFlight !== p) return;
+    if (p.timeoutMs !== null) ch.fail(new AgiTimeoutError(p.line, p.timeoutMs));
+    else ch.fail(new AgiInterruptedError(p.line, `pending longer than agi.maxCallDuration (${ch.timerMs} ms): the daemon gave up on it`));
+  }
+
+  /** `ms` null: no limit, and no timer kept meanwhile. */
+  private arm(p: PendingCommand, ms: number | null): void {
+    this.timed = p;
+    if (ms === null) {
+      this.stopTimer();
+      return;
+    }
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(AgiChannel.timerFired, ms, this);
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Resolves with the parsed header block; rejects on timeout, oversize, garbage or close. */
@@ -186,8 +197,8 @@ export class AgiChannel extends EventEmitter {
     this.inFlight = next;
     if (this.limits.observeCommand) this.sentAt = performance.now();
     // a Node timer longer than 2^31-1 ms would fire after 1 ms
-    if (next.timeoutMs !== null) this.replyTimer.arm(next, next.timeoutMs);
-    else if (this.limits.maxCallDuration) this.callTimer.arm(next, Math.min(this.limits.maxCallDuration, 2147483647));
+    if (next.timeoutMs !== null) this.arm(next, next.timeoutMs);
+    else this.arm(next, this.limits.maxCallDuration ? Math.min(this.limits.maxCallDuration, 2147483647) : null);
     this.socket.write(`${next.line}\n`);
   }
 
@@ -195,8 +206,8 @@ export class AgiChannel extends EventEmitter {
     const p = this.inFlight;
     if (!p) return;
     this.inFlight = null;
-    this.replyTimer.disown();
-    this.callTimer.disown();
+    // answered: a later firing is not its
+    this.timed = null;
     this.commandsSent++;
     if (this.limits.observeCommand && p.timeoutMs !== null) {
       this.limits.observeCommand(commandVerb(p.line), (performance.now() - this.sentAt) / 1000);
@@ -205,8 +216,15 @@ export class AgiChannel extends EventEmitter {
     if (!this.closed) this.sendNext();
   }
 
-  private onData(chunk: string): void {
-    this.buf += chunk;
+  /**
+   * Bytes are decoded a whole line at a time: a newline byte is never part of a UTF-8 character, so no character is
+   * cut, and no StringDecoder (with a buffer of its own) is kept per connection for the rare line split between reads.
+   */
+  private onData(chunk: Buffer): void {
+    const bytes = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    this.partial = end < bytes.length ? Buffer.from(bytes.subarray(end)) : null;
+    if (end > 0) this.buf += bytes.toString('utf8', 0, end);
     let nl: number;
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       let line = this.buf.slice(0, nl);
@@ -217,7 +235,7 @@ export class AgiChannel extends EventEmitter {
       if (this.closed) return;
     }
     const limit = this.headerLines ? this.limits.maxHeaderBytes : this.limits.maxLineBytes;
-    if (this.buf.length > limit) {
+    if ((this.partial?.length ?? 0) > limit) {
       this.fail(new AgiProtocolError(`line longer than ${limit} bytes from Asterisk`));
     }
   }
@@ -293,8 +311,8 @@ export class AgiChannel extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     if (this.headerTimer) clearTimeout(this.headerTimer);
-    this.replyTimer.stop();
-    this.callTimer.stop();
+    this.stopTimer();
+    this.timed = null;
     const reason = this.closeReason;
     if (this.requestWaiter) {
       this.requestWaiter.reject(reason ?? new AgiProtocolError('connection closed before the AGI header was complete'));

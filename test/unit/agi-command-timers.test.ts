@@ -6,7 +6,7 @@ import { AgiInterruptedError, AgiTimeoutError } from '../../src/agi/errors.js';
 import { header } from '../sim/agi-sim.js';
 
 /**
- * The channel keeps one reply timer and one Dial bound per connection and re-arms them per command instead of making
+ * The channel keeps one timer per connection, for the reply limits and the Dial bound alike, and re-arms it per command instead of making
  * a timer per command: each command must still get its whole limit counted from its own send, and an answered
  * command's timer must never fail the next one.
  */
