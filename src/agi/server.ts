@@ -22,8 +22,15 @@ export interface AgiServerOptions extends AgiChannelLimits {
 
 export type AgiHandler = (channel: AgiChannel, request: AgiRequest) => Promise<void>;
 
-/** One listener for every socket, not a closure per connection. */
-const ignore = (): void => undefined;
+/**
+ * One listener for every channel of a server, not a closure per connection keeping that connection's scope for the
+ * whole call: the peer's address is the socket's, cached when it was accepted.
+ */
+function protocolErrorListener(log: Logger): (this: AgiChannel, err: Error) => void {
+  return function (this: AgiChannel, err: Error): void {
+    log.warn({ remote: normalizeAddress(this.socket.remoteAddress ?? ''), err: err.message }, 'AGI connection closed');
+  };
+}
 
 function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
@@ -38,6 +45,7 @@ export class AgiServer {
   private allowed: Set<string>;
   private readonly live = new Set<AgiChannel>();
   private readonly idle = new Set<Socket>();
+  private readonly onProtocolError: (this: AgiChannel, err: Error) => void;
   accepting = false;
 
   constructor(
@@ -46,6 +54,7 @@ export class AgiServer {
     private readonly log: Logger,
   ) {
     this.allowed = new Set(opts.allowedPeers.map(normalizeAddress));
+    this.onProtocolError = protocolErrorListener(log);
     this.server = createServer((socket) => this.onConnection(socket));
     this.server.on('error', (err) => this.log.error({ err }, 'AGI server error'));
   }
@@ -107,6 +116,32 @@ export class AgiServer {
     for (const s of this.idle) s.destroy();
   }
 
+  /**
+   * The call on an accepted connection, until its handler settles. Not awaited where the connection was accepted:
+   * that frame would hold the request and the accept's scope for the whole call; this keeps only the uniqueid.
+   */
+  private serve(channel: AgiChannel, request: AgiRequest): void {
+    const { uniqueid } = request;
+    let call: Promise<void>;
+    try {
+      call = this.handler(channel, request);
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    call.then(
+      () => this.ended(channel),
+      (err: unknown) => {
+        this.log.error({ err, uniqueid }, 'call handler failed');
+        this.ended(channel);
+      },
+    );
+  }
+
+  private ended(channel: AgiChannel): void {
+    this.live.delete(channel);
+    channel.close();
+  }
+
   private onConnection(socket: Socket): void {
     // the settings at accept time hold for the whole connection, even across a reload
     const opts = this.opts;
@@ -127,15 +162,15 @@ export class AgiServer {
       socket.destroy();
       return;
     }
-    socket.on('error', ignore);
+    // no 'error' listener of its own: the channel's (added below, in the same tick) keeps an error from throwing
     // a remote Asterisk that vanishes without a FIN: the kernel's probes end the socket instead of holding it for ever
     if (opts.keepAliveIdle > 0) socket.setKeepAlive(true, opts.keepAliveIdle);
     this.idle.add(socket);
     const channel = new AgiChannel(socket, opts);
-    channel.on('protocolError', (err: Error) => this.log.warn({ remote, err: err.message }, 'AGI connection closed'));
+    channel.on('protocolError', this.onProtocolError);
     channel
       .readRequest()
-      .then(async (raw) => {
+      .then((raw) => {
         this.idle.delete(socket);
         if (channel.closed) return;
         const request = withoutKey(raw);
@@ -151,14 +186,7 @@ export class AgiServer {
           return;
         }
         this.live.add(channel);
-        try {
-          await this.handler(channel, request);
-        } catch (err) {
-          this.log.error({ err, uniqueid: request.uniqueid }, 'call handler failed');
-        } finally {
-          this.live.delete(channel);
-          channel.close();
-        }
+        this.serve(channel, request);
       })
       .catch(() => {
         this.idle.delete(socket);
