@@ -71,7 +71,8 @@ export class AgiChannel extends EventEmitter {
   private headerTimer: NodeJS.Timeout | null = null;
   private requestWaiter: { resolve: (r: AgiRequest) => void; reject: (e: Error) => void } | null = null;
   private readonly decoder = new ReplyDecoder();
-  private readonly queue: PendingCommand[] = [];
+  /** Commands sent while another is in flight; made on the first (the call flow sends one at a time). */
+  private queue: PendingCommand[] | null = null;
   private inFlight: PendingCommand | null = null;
   private sentAt = 0;
   /**
@@ -157,8 +158,9 @@ export class AgiChannel extends EventEmitter {
         reject(new AgiClosedError(line));
         return;
       }
-      this.queue.push({ line, timeoutMs, resolve, reject });
-      if (!this.inFlight) this.sendNext();
+      const p = { line, timeoutMs, resolve, reject };
+      if (this.inFlight) (this.queue ??= []).push(p);
+      else this.start(p);
     });
   }
 
@@ -192,8 +194,11 @@ export class AgiChannel extends EventEmitter {
   }
 
   private sendNext(): void {
-    const next = this.queue.shift();
-    if (!next) return;
+    const next = this.queue?.shift();
+    if (next) this.start(next);
+  }
+
+  private start(next: PendingCommand): void {
     this.inFlight = next;
     if (this.limits.observeCommand) this.sentAt = performance.now();
     // a Node timer longer than 2^31-1 ms would fire after 1 ms
@@ -319,9 +324,10 @@ export class AgiChannel extends EventEmitter {
       this.requestWaiter = null;
     }
     this.inFlightAtClose = this.inFlight !== null;
-    const pending = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    const queued = this.queue ?? [];
+    const pending = this.inFlight ? [this.inFlight, ...queued] : [...queued];
     this.inFlight = null;
-    this.queue.length = 0;
+    this.queue = null;
     pending.forEach((p, i) => {
       // the command in flight learns the real reason (timeout, garbage); the queued ones were never sent
       p.reject(i === 0 && this.inFlightAtClose && reason instanceof AgiError ? reason : new AgiClosedError(p.line));

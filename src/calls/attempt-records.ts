@@ -22,8 +22,8 @@ function has<K extends keyof AttemptRecord>(f: RecordFields, k: K): f is RecordF
  */
 export class CallRecorder {
   readonly records: AttemptRecord[] = [];
-  /** Carrier → why it is dialed where it is (demoted, moved ahead of a demoted one): on each of its rows. */
-  private readonly notes = new Map<string, string>();
+  /** Carrier → why it is dialed where it is (demoted, moved ahead of a demoted one): on each of its rows. Made on the first note: most calls have none. */
+  private notes: Map<string, string> | null = null;
 
   constructor(
     private base: RecordBase,
@@ -33,7 +33,7 @@ export class CallRecorder {
 
   /** Every later row of this carrier carries `note` as its orderReason. */
   note(carrier: string, note: string): void {
-    this.notes.set(carrier, note);
+    (this.notes ??= new Map()).set(carrier, note);
   }
 
   update(base: Partial<RecordBase>): void {
@@ -78,7 +78,7 @@ export class CallRecorder {
       startedAt: f.startedAt,
       endedAt: f.endedAt,
     };
-    const note = this.notes.size > 0 ? this.notes.get(r.carrier) : undefined;
+    const note = this.notes?.get(r.carrier);
     if (note !== undefined) r.orderReason = note;
     this.records.push(r);
     try {

@@ -118,18 +118,23 @@ export class CapacityLedger implements CapacityView {
 }
 
 /** The channels one call holds: taken one leg at a time, all released when the Dial returns (or never placed). */
+const NONE_HELD: readonly string[] = [];
+
 export class HeldChannels {
-  private readonly carriers: string[] = [];
+  /** Replaced, never grown in place: an array grown by push keeps room for 16 for the whole held call. */
+  private carriers: readonly string[] = NONE_HELD;
 
   constructor(private readonly capacity: CapacityView) {}
 
   take(carrier: string, now: number): void {
     this.capacity.acquire(carrier, now);
-    this.carriers.push(carrier);
+    this.carriers = [...this.carriers, carrier];
   }
 
   /** Idempotent: a channel is released once, however many times this is called. */
   releaseAll(): void {
-    for (const c of this.carriers.splice(0)) this.capacity.release(c);
+    const held = this.carriers;
+    this.carriers = NONE_HELD;
+    for (const c of held) this.capacity.release(c);
   }
 }

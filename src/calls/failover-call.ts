@@ -15,7 +15,6 @@ import { groupOf } from '../routing/prefix-group.js';
 import type { AttemptOutcome, LegOutcome } from '../routing/outcome.js';
 import { planAttempts, type PlannedTarget } from '../routing/plan.js';
 import { dialProgressSeconds, progressText, type ProgressTimeout } from '../routing/progress-timeout.js';
-import type { CarrierConfig } from '../config/types.js';
 import { alerted, attemptCause, dialResponse, judgeAttempt, judgeTogether, policyFor, type Verdict } from '../routing/verdict.js';
 import { SUSPECT_REASON } from '../health/suspect.js';
 import { armChannel, runAttempt, type AttemptRun } from './attempt-io.js';
@@ -24,7 +23,7 @@ import { HeldChannels, type CapacityView } from './capacity-ledger.js';
 import type { CostView } from './cost-ledger.js';
 import { demoted } from '../routing/cost.js';
 import { orderNotes } from '../routing/order-notes.js';
-import { callBudgetMs, secondsArg, timersWithin, type DialTimers } from './budget.js';
+import { callBudgetMs, secondsArg, timersWithin } from './budget.js';
 import { exportedCause, statusAfterStop, type FailoverStatus } from './final-status.js';
 import { releaseTrials, reportAttempt } from './health-signals.js';
 import { setExpression, setsConfirmed } from './result-vars.js';
@@ -157,8 +156,9 @@ interface PlannedCall {
   readonly held: HeldChannels;
 }
 
-/** What the Dials came to. */
+/** What the Dials came to, with the call they are of (finishCall needs no closure over it). */
 interface DialsDone {
+  readonly call: PlannedCall;
   readonly ending: Ending;
   readonly dials: number;
   readonly capped: number;
@@ -166,9 +166,15 @@ interface DialsDone {
   readonly setWorks: boolean;
 }
 
-/** A clock read of its own: a closure over the call's scope would keep all of that scope while the call is held. */
+/** One clock read per clock, not one closure per call (a closure over the call's scope would keep all of it). */
+const clockReads = new WeakMap<Clock, () => number>();
 function nowOf(clock: Clock): () => number {
-  return () => clock.now();
+  let now = clockReads.get(clock);
+  if (!now) {
+    now = () => clock.now();
+    clockReads.set(clock, now);
+  }
+  return now;
 }
 
 function callResult(route: string, e: Ending, dials: number, rec: CallRecorder): CallResult {
@@ -186,7 +192,7 @@ export function handleCall(channel: AgiChannel, req: AgiRequest, ctx: CallContex
   try {
     const call = planCall(channel, req, ctx);
     if (call instanceof Promise) return call;
-    return dialGroups(call).then((groups) => finishCall(call, groups));
+    return dialGroups(call).then(finishCall);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -235,7 +241,8 @@ function planCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Plann
     const over = ctx.cost.over(name, t0);
     return over?.action === 'demote' ? over.reason : ctx.qualityLedger.demotion(name, group, t0);
   });
-  const targets = why.size > 0 ? demoted(plan.targets, (t) => why.has(t.carrier.name)) : plan.targets;
+  // a copy of its own length (the plan's array was grown by push, with room to spare for the whole held call)
+  const targets = demoted(plan.targets, (t) => why.has(t.carrier.name));
   if (why.size > 0) {
     for (const [carrier, note] of orderNotes(plan.targets, targets, why)) rec.note(carrier, note);
     log.info({ demoted: [...why].map(([c, r]) => `${c}: ${r}`) }, 'carriers demoted (over budget or for quality): dialed after the others');
@@ -265,7 +272,8 @@ async function refuse(channel: AgiChannel, log: Logger, rec: CallRecorder, route
 }
 
 /** After the last Dial: the call's ending, its closing row when no carrier was found, the dialplan's variables, its log line. */
-async function finishCall(call: PlannedCall, groups: DialsDone): Promise<CallResult> {
+async function finishCall(groups: DialsDone): Promise<CallResult> {
+  const { call } = groups;
   const { rec, log, route, t0 } = call;
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
@@ -306,9 +314,12 @@ async function finishCall(call: PlannedCall, groups: DialsDone): Promise<CallRes
 /** No suspect claim held: most calls, which then allocate no Set of their own. */
 const NO_CLAIMS: ReadonlySet<string> = new Set();
 
+/** The ending before any Dial: shared, never changed (an ending is replaced, not written to). */
+const NOT_DIALED: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
+
 /** Where the Dials of one call stand, between one Dial and the next: one object, so the suspended frame stays small. */
 class DialState {
-  ending: Ending = { status: 'EXHAUSTED', carrier: '', dialStatus: '', cause: null };
+  ending: Ending = NOT_DIALED;
   dials = 0;
   legsDialed = 0;
   causeBefore: number | null = null;
@@ -322,6 +333,8 @@ class DialState {
   /** Carriers whose suspect one-call claim this call holds: released with its Dial's result, or when no Dial is placed. */
   private claims: Set<string> | null = null;
 
+  constructor(private readonly call: PlannedCall) {}
+
   get claimed(): ReadonlySet<string> {
     return this.claims ?? NO_CLAIMS;
   }
@@ -331,15 +344,19 @@ class DialState {
   }
 
   done(ending: Ending = this.ending): DialsDone {
-    return { ending, dials: this.dials, capped: this.capped, overBudget: this.overBudget, setWorks: this.setWorks };
+    return { call: this.call, ending, dials: this.dials, capped: this.capped, overBudget: this.overBudget, setWorks: this.setWorks };
   }
 }
 
-/** One Dial about to be placed: its carriers (each holding a channel) and its timers. */
+/**
+ * One Dial about to be placed: its carriers (each holding a channel), its timers, and the progress timeout its
+ * record explains (progressTimerNote; null when no carrier of it is adaptive). Kept through the Dial: the least.
+ */
 interface NextDial {
   readonly usable: readonly PlannedTarget[];
-  readonly progress: readonly ProgressTimeout[];
-  readonly timers: DialTimers;
+  readonly ring: number;
+  readonly progress: number;
+  readonly longest: ProgressTimeout | null;
 }
 
 /** A group is one carrier for the sequential strategies, every usable carrier (up to maxAttempts legs) for `simultaneous`. */
@@ -369,7 +386,7 @@ function release(call: PlannedCall, s: DialState, ts: readonly PlannedTarget[], 
  * after it is worked out in functions of their own (nextDial, readyChannel, afterDial).
  */
 async function dialGroups(call: PlannedCall): Promise<DialsDone> {
-  const s = new DialState();
+  const s = new DialState(call);
   try {
     const n = groupCount(call);
     for (let g = 0; g < n; g++) {
@@ -379,7 +396,7 @@ async function dialGroups(call: PlannedCall): Promise<DialsDone> {
       const stopped = await readyChannel(call, s, next.usable);
       if (stopped !== null) return stopped;
       const carriers = next.usable.map((t) => t.carrier);
-      const data = buildDialData(carriers.map((c) => buildChannel(c, call.number)), next.timers.ring, next.timers.progress, carriers[0]?.dialOptions ?? '');
+      const data = buildDialData(carriers.map((c) => buildChannel(c, call.number)), next.ring, next.progress, carriers[0]?.dialOptions ?? '');
       const startedAt = call.now();
       s.dials++;
       s.legsDialed += next.usable.length;
@@ -399,7 +416,8 @@ async function dialGroups(call: PlannedCall): Promise<DialsDone> {
 function nextDial(call: PlannedCall, s: DialState, g: number): NextDial | null | 'budget spent' {
   const { ctx, route, rec, prefixGroup } = call;
   const usable: PlannedTarget[] = [];
-  for (const t of groupAt(call, g)) {
+  const group = groupAt(call, g);
+  for (const t of group) {
     const at = call.now();
     // a carrier at its cap proves nothing about its health: no breaker signal, and no trial taken from it
     const full = s.legsDialed + usable.length >= route.maxAttempts ? null : ctx.capacity.blocked(t.carrier.name, at);
@@ -423,6 +441,8 @@ function nextDial(call: PlannedCall, s: DialState, g: number): NextDial | null |
     }
   }
   if (usable.length === 0) return null;
+  // kept through the Dial: the group itself when all of it is usable, else a copy of its own length (push left room)
+  const dialed = usable.length === group.length ? group : usable.slice();
   const carriers = usable.map((t) => t.carrier);
   // the configured progressTimeout, or the one each carrier's own delays taught (adaptiveProgress); legs: the longest
   const progress = carriers.map((c) => ctx.progress.get(c, prefixGroup, call.now()));
@@ -437,7 +457,7 @@ function nextDial(call: PlannedCall, s: DialState, g: number): NextDial | null |
     for (const t of groupsFrom(call, g)) rec.skip(t.carrier.name, t.health, `call budget of ${call.budgetMs / 1000} s spent`, call.now());
     return 'budget spent';
   }
-  return { usable, progress, timers };
+  return { usable: dialed, ring: timers.ring, progress: timers.progress, longest: carriers.some((c) => c.adaptiveProgress !== null) ? longestOf(progress) : null };
 }
 
 /** The channel made ready for the Dial (armed before the first, its keys cleared); the Dials' end when it cannot be. */
@@ -484,7 +504,7 @@ async function readyChannel(call: PlannedCall, s: DialState, usable: readonly Pl
 /** One Dial judged, recorded, reported to health and charged; the Dials' end when its verdict says stop, else null. */
 function afterDial(call: PlannedCall, s: DialState, next: NextDial, data: string, startedAt: number, run: AttemptRun, more: boolean): DialsDone | null {
   const { ctx, rec, log, prefixGroup } = call;
-  const { usable, progress, timers } = next;
+  const { usable } = next;
   const claimed = s.claimed;
   const label = usable.map((t) => t.carrier.name).join('&');
   if (!run.ok) {
@@ -505,7 +525,7 @@ function afterDial(call: PlannedCall, s: DialState, next: NextDial, data: string
   const moreDials = more && s.legsDialed < call.route.maxAttempts;
   const legs = usable.map((t) => legOf(o, t, usable));
   const judged = judgeGroup(o, usable, legs);
-  const timerNote = progressTimerNote(o, usable.map((t) => t.carrier), progress, timers.progress, run.endedAt - startedAt);
+  const timerNote = progressTimerNote(o, next.longest, next.progress, run.endedAt - startedAt);
   usable.forEach((t, i) => {
     const v = judged.legs[i] ?? null;
     const leg = legs[i] ?? null;
@@ -545,11 +565,15 @@ function afterDial(call: PlannedCall, s: DialState, next: NextDial, data: string
  * adaptive mode says where its timeout came from then (`; progress timeout 1.3 s learned (p99 850 ms × 1.5 over 60
  * delays)`): `plan` and `status` show only today's value. Empty otherwise, so fixed carriers' rows read as before.
  */
-function progressTimerNote(o: AttemptOutcome, carriers: readonly CarrierConfig[], progress: readonly ProgressTimeout[], timerS: number, tookMs: number): string {
-  if (!carriers.some((c) => c.adaptiveProgress !== null) || timerS <= 0) return '';
+function progressTimerNote(o: AttemptOutcome, longest: ProgressTimeout | null, timerS: number, tookMs: number): string {
+  if (longest === null || timerS <= 0) return '';
   if (o.dialStatus !== 'CHANUNAVAIL' || alerted(o) || tookMs < timerS * 1000 - 100) return '';
-  const longest = progress.reduce<ProgressTimeout | null>((a, t) => (a === null || t.seconds > a.seconds ? t : a), null);
-  return longest ? `; progress timeout ${progressText(longest)}` : '';
+  return `; progress timeout ${progressText(longest)}`;
+}
+
+/** The longest of the legs' progress timeouts, the one the Dial's timer ran (dialProgressSeconds). */
+function longestOf(progress: readonly ProgressTimeout[]): ProgressTimeout | null {
+  return progress.reduce<ProgressTimeout | null>((a, t) => (a === null || t.seconds > a.seconds ? t : a), null);
 }
 
 /** One verdict per leg and one for the Dial, the same shape for one carrier and for `A&B&…`. */
