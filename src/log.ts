@@ -101,11 +101,26 @@ export function maskNumber(n: string, show: boolean): string {
 }
 
 /**
+ * The parent of every call's logger: a child of `parent` with no bindings of its own, so lines read the same. pino
+ * gives a child of the root logger a formatters object of its own; a child of a child shares its parent's, which
+ * a call held in Dial then does not keep a copy of.
+ */
+const callBases = new WeakMap<Logger, Logger>();
+function callBase(parent: Logger): Logger {
+  let base = callBases.get(parent);
+  if (!base) {
+    base = parent.child({});
+    callBases.set(parent, base);
+  }
+  return base;
+}
+
+/**
  * A call's child logger. pino builds the child's bound fields as one string by `+`, a tree of a dozen pieces; a call
  * held in Dial keeps its logger for minutes, so the tree is replaced by the same characters in one flat string.
  */
 export function callLogger(parent: Logger, bindings: Bindings): Logger {
-  const child = parent.child(bindings);
+  const child = callBase(parent).child(bindings);
   const held = child as unknown as Record<symbol, unknown>;
   const chindings = held[pino.symbols.chindingsSym];
   if (typeof chindings === 'string') held[pino.symbols.chindingsSym] = ownString(chindings);

@@ -10,6 +10,7 @@ import {
   AgiSyntaxError,
   AgiTimeoutError,
 } from './errors.js';
+import { ownString } from '../own-string.js';
 import { checkVariableName, quoteArg } from './quote.js';
 import { ReplyDecoder, type AgiReply } from './reply.js';
 import { parseRequest, type AgiRequest } from './request.js';
@@ -158,7 +159,8 @@ export class AgiChannel extends EventEmitter {
         reject(new AgiClosedError(line));
         return;
       }
-      const p = { line, timeoutMs, resolve, reject };
+      // a command with no timeout (EXEC Dial) is kept for the whole phone call: as one flat string, not a tree of pieces
+      const p = { line: timeoutMs === null ? ownString(line) : line, timeoutMs, resolve, reject };
       if (this.inFlight) (this.queue ??= []).push(p);
       else this.start(p);
     });

@@ -128,7 +128,7 @@ export class HeldChannels {
 
   take(carrier: string, now: number): void {
     this.capacity.acquire(carrier, now);
-    this.carriers = [...this.carriers, carrier];
+    this.carriers = this.carriers.concat(carrier);
   }
 
   /** Idempotent: a channel is released once, however many times this is called. */

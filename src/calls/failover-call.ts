@@ -330,6 +330,8 @@ class DialState {
   staleKeys = true;
   capped = 0;
   overBudget = 0;
+  /** When the Dial in progress was sent. */
+  startedAt = 0;
   /** Carriers whose suspect one-call claim this call holds: released with its Dial's result, or when no Dial is placed. */
   private claims: Set<string> | null = null;
 
@@ -337,6 +339,13 @@ class DialState {
 
   get claimed(): ReadonlySet<string> {
     return this.claims ?? NO_CLAIMS;
+  }
+
+  /** The Dial of `next` is sent now. */
+  placed(next: NextDial): void {
+    this.dials++;
+    this.legsDialed += next.usable.length;
+    this.startedAt = this.call.now();
   }
 
   claim(carrier: string): void {
@@ -354,7 +363,9 @@ class DialState {
  */
 interface NextDial {
   readonly usable: readonly PlannedTarget[];
-  readonly ring: number;
+  /** Dial's argument: the legs' channels and the timers. */
+  readonly data: string;
+  /** The progress timer, seconds (0 = none). */
   readonly progress: number;
   readonly longest: ProgressTimeout | null;
 }
@@ -388,22 +399,17 @@ function release(call: PlannedCall, s: DialState, ts: readonly PlannedTarget[], 
 async function dialGroups(call: PlannedCall): Promise<DialsDone> {
   const s = new DialState(call);
   try {
-    const n = groupCount(call);
-    for (let g = 0; g < n; g++) {
+    for (let g = 0; g < groupCount(call); g++) {
       const next = nextDial(call, s, g);
       if (next === null) continue;
       if (next === 'budget spent') break;
       const stopped = await readyChannel(call, s, next.usable);
       if (stopped !== null) return stopped;
-      const carriers = next.usable.map((t) => t.carrier);
-      const data = buildDialData(carriers.map((c) => buildChannel(c, call.number)), next.ring, next.progress, carriers[0]?.dialOptions ?? '');
-      const startedAt = call.now();
-      s.dials++;
-      s.legsDialed += next.usable.length;
-      const run = await runAttempt(call.channel, data, s.causeBefore, call.now, s.setWorks);
+      s.placed(next);
+      const run = await runAttempt(call.channel, next.data, s.causeBefore, call.now, s.setWorks);
       // Dial returned: an answered call was bridged until now, so its channels are free only here
       call.held.releaseAll();
-      const ended = afterDial(call, s, next, data, startedAt, run, g + 1 < n);
+      const ended = afterDial(call, s, next, run, g + 1 < groupCount(call));
       if (ended !== null) return ended;
     }
     return s.done();
@@ -457,7 +463,8 @@ function nextDial(call: PlannedCall, s: DialState, g: number): NextDial | null |
     for (const t of groupsFrom(call, g)) rec.skip(t.carrier.name, t.health, `call budget of ${call.budgetMs / 1000} s spent`, call.now());
     return 'budget spent';
   }
-  return { usable: dialed, ring: timers.ring, progress: timers.progress, longest: carriers.some((c) => c.adaptiveProgress !== null) ? longestOf(progress) : null };
+  const data = buildDialData(carriers.map((c) => buildChannel(c, call.number)), timers.ring, timers.progress, carriers[0]?.dialOptions ?? '');
+  return { usable: dialed, data, progress: timers.progress, longest: carriers.some((c) => c.adaptiveProgress !== null) ? longestOf(progress) : null };
 }
 
 /** The channel made ready for the Dial (armed before the first, its keys cleared); the Dials' end when it cannot be. */
@@ -502,9 +509,10 @@ async function readyChannel(call: PlannedCall, s: DialState, usable: readonly Pl
 }
 
 /** One Dial judged, recorded, reported to health and charged; the Dials' end when its verdict says stop, else null. */
-function afterDial(call: PlannedCall, s: DialState, next: NextDial, data: string, startedAt: number, run: AttemptRun, more: boolean): DialsDone | null {
+function afterDial(call: PlannedCall, s: DialState, next: NextDial, run: AttemptRun, more: boolean): DialsDone | null {
   const { ctx, rec, log, prefixGroup } = call;
-  const { usable } = next;
+  const { usable, data } = next;
+  const { startedAt } = s;
   const claimed = s.claimed;
   const label = usable.map((t) => t.carrier.name).join('&');
   if (!run.ok) {
