@@ -121,13 +121,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     showNumbers,
     rotation,
     random,
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
   });
   let ctx = callContext();
-  const onCall = deps.onCall ?? ((): void => undefined);
   const server = new AgiServer(
     serverOptions(settings.agi, sharedKey),
     // no async wrapper, and no closure or context of its own: a held call keeps neither
-    (channel, request) => handleCall(channel, request, ctx).then(onCall),
+    (channel, request) => handleCall(channel, request, ctx),
     log,
   );
   const { port } = await server.listen();

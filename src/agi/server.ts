@@ -20,7 +20,8 @@ export interface AgiServerOptions extends AgiChannelLimits {
   readonly onRefused?: (reason: 'peer' | 'limit' | 'key') => void;
 }
 
-export type AgiHandler = (channel: AgiChannel, request: AgiRequest) => Promise<void>;
+/** Runs one call; the connection ends when its promise settles (what it resolves with is the handler's own). */
+export type AgiHandler = (channel: AgiChannel, request: AgiRequest) => Promise<unknown>;
 
 /**
  * One listener for every channel of a server, not a closure per connection keeping that connection's scope for the
@@ -122,7 +123,7 @@ export class AgiServer {
    */
   private serve(channel: AgiChannel, request: AgiRequest): void {
     const { uniqueid } = request;
-    let call: Promise<void>;
+    let call: Promise<unknown>;
     try {
       call = this.handler(channel, request);
     } catch (err) {

@@ -49,6 +49,8 @@ export interface CallContext {
   /** Next rotation index for a round_robin route (the caller keeps one counter per route). */
   readonly rotation: (route: string) => number;
   readonly random: () => number;
+  /** Told about every finished call (metrics), before its promise resolves: no promise of its own per held call. */
+  readonly onCall?: (result: CallResult) => void;
 }
 
 export interface CallResult {
@@ -177,8 +179,10 @@ function nowOf(clock: Clock): () => number {
   return now;
 }
 
-function callResult(route: string, e: Ending, dials: number, rec: CallRecorder): CallResult {
-  return { route, status: e.status, carrier: e.carrier, dials, records: rec.records };
+function callResult(ctx: CallContext, route: string, e: Ending, dials: number, rec: CallRecorder): CallResult {
+  const result: CallResult = { route, status: e.status, carrier: e.carrier, dials, records: rec.records };
+  ctx.onCall?.(result);
+  return result;
 }
 
 /**
@@ -192,7 +196,7 @@ export function handleCall(channel: AgiChannel, req: AgiRequest, ctx: CallContex
   try {
     const call = planCall(channel, req, ctx);
     if (call instanceof Promise) return call;
-    return dialGroups(call).then(finishCall);
+    return dialGroups(call);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -214,14 +218,14 @@ function planCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Plann
   if (!route) {
     log.error({ request: req.request }, 'no route for this AGI script and number: FAILOVER_STATUS=NOROUTE, no call placed');
     rec.emit({ verdict: 'invalid', reason: `no route for script "${req.script}"`, startedAt: t0, endedAt: t0, number: maskNumber(rawNumber, false) });
-    return refuse(channel, log, rec, req.script, 'NOROUTE');
+    return refuse(channel, ctx, log, rec, req.script, 'NOROUTE');
   }
   rec.update({ route: route.name, strategy: route.strategy });
   const normalized = normalizeNumber(rawNumber, route);
   if (!normalized.ok) {
     log.error({ reason: normalized.reason }, 'number refused: FAILOVER_STATUS=INVALID, no call placed');
     rec.emit({ verdict: 'invalid', reason: normalized.reason, startedAt: t0, endedAt: t0, number: rawNumber.replace(/[^\x20-\x7e]/g, '?').slice(0, 32) });
-    return refuse(channel, log, rec, route.name, 'INVALID');
+    return refuse(channel, ctx, log, rec, route.name, 'INVALID');
   }
   // the destination's group: a carrier ejected for it alone is skipped here and dialed for every other number
   const group = groupOf(normalized.number, ctx.routing.prefixMatcher);
@@ -266,15 +270,17 @@ function planCall(channel: AgiChannel, req: AgiRequest, ctx: CallContext): Plann
 }
 
 /** No call placed (no route, a number refused): the dialplan is told why. */
-async function refuse(channel: AgiChannel, log: Logger, rec: CallRecorder, route: string, status: 'NOROUTE' | 'INVALID'): Promise<CallResult> {
+async function refuse(channel: AgiChannel, ctx: CallContext, log: Logger, rec: CallRecorder, route: string, status: 'NOROUTE' | 'INVALID'): Promise<CallResult> {
   await report(channel, log, { FAILOVER_STATUS: status, FAILOVER_ATTEMPTS: '0' });
-  return callResult(route, { status, carrier: '', dialStatus: '', cause: null }, 0, rec);
+  return callResult(ctx, route, { status, carrier: '', dialStatus: '', cause: null }, 0, rec);
 }
 
 /** After the last Dial: the call's ending, its closing row when no carrier was found, the dialplan's variables, its log line. */
 async function finishCall(groups: DialsDone): Promise<CallResult> {
   const { call } = groups;
   const { rec, log, route, t0 } = call;
+  // whatever ended the Dials, no channel of this call stays counted (dialGroups' finally covers an exception)
+  call.held.releaseAll();
   const { dials } = groups;
   // no Dial because the carriers that were left are at their caps: congestion for the dialplan, never its static cascade
   // a used-up budget (action skip) ends the same way: a static Dial would spend what the budget forbids
@@ -308,7 +314,7 @@ async function finishCall(groups: DialsDone): Promise<CallResult> {
   // the call's one line at info: each record in brief (carrier:verdict:DIALSTATUS:cause:SIP); every record in full at debug
   const attempts = rec.records.map((r) => `${r.carrier || '-'}:${r.verdict}:${r.dialStatus || '-'}:${r.cause ?? '-'}:${r.sipCode ?? '-'}`);
   log.info({ status: ending.status, carrier: ending.carrier, dials, cause: vars['FAILOVER_CAUSE'], attempts, ms: call.now() - t0 }, 'call done');
-  return callResult(route.name, ending, dials, rec);
+  return callResult(call.ctx, route.name, ending, dials, rec);
 }
 
 /** No suspect claim held: most calls, which then allocate no Set of their own. */
@@ -394,9 +400,10 @@ function release(call: PlannedCall, s: DialState, ts: readonly PlannedTarget[], 
  * The Dials of one call. A group is what one `EXEC Dial` dials: one carrier for the sequential strategies, every
  * usable carrier (up to maxAttempts legs) for `simultaneous`. Each group is planned, placed, judged, recorded and
  * reported to health the same way. This frame stays suspended for the whole Dial, so what a group needs before and
- * after it is worked out in functions of their own (nextDial, readyChannel, afterDial).
+ * after it is worked out in functions of their own (nextDial, readyChannel, afterDial), and the call ends in
+ * finishCall, whose promise this one takes on (no promise of its own per held call).
  */
-async function dialGroups(call: PlannedCall): Promise<DialsDone> {
+async function dialGroups(call: PlannedCall): Promise<CallResult> {
   const s = new DialState(call);
   try {
     for (let g = 0; g < groupCount(call); g++) {
@@ -404,15 +411,15 @@ async function dialGroups(call: PlannedCall): Promise<DialsDone> {
       if (next === null) continue;
       if (next === 'budget spent') break;
       const stopped = await readyChannel(call, s, next.usable);
-      if (stopped !== null) return stopped;
+      if (stopped !== null) return finishCall(stopped);
       s.placed(next);
       const run = await runAttempt(call.channel, next.data, s.causeBefore, call.now, s.setWorks);
       // Dial returned: an answered call was bridged until now, so its channels are free only here
       call.held.releaseAll();
       const ended = afterDial(call, s, next, run, g + 1 < groupCount(call));
-      if (ended !== null) return ended;
+      if (ended !== null) return finishCall(ended);
     }
-    return s.done();
+    return finishCall(s.done());
   } finally {
     call.held.releaseAll();
   }
