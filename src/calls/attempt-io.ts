@@ -1,4 +1,5 @@
 import type { AgiChannel } from '../agi/channel.js';
+import type { AgiReply } from '../agi/reply.js';
 import {
   ARM_EXPRESSION,
   ARMED_STATUS,
@@ -48,21 +49,28 @@ async function readLegs(channel: AgiChannel, keys: readonly string[]): Promise<L
  * read and each leg's cause by name; `withIf` (the arm showed func_logic loaded) folds a lone leg into that read. HangupCauseClear must have run before, so the keys are this attempt's only.
  * `callerLeft` is taken when the outcome read answers: Asterisk writes `HANGUP` after Dial's reply and before the
  * reply to the next command (res_agi.c:4362-4374), so a hangup during this Dial has arrived by then.
+ * Not an async function: its frame would stay suspended, with its whole register file, for the whole phone call;
+ * the Dial's reply is waited on by two small handlers, and the reads after it run in readOutcome.
  */
-export async function runAttempt(
+export function runAttempt(
   channel: AgiChannel,
   dialData: string,
   causeBefore: number | null,
   now: () => number,
   withIf = false,
 ): Promise<AttemptRun> {
-  let dialResult: number | null;
+  const failed = (err: unknown): AttemptRun => ({ ok: false, error: err as Error, endedAt: now() });
+  let dial: Promise<AgiReply>;
   try {
-    dialResult = (await channel.exec('Dial', dialData, null)).resultInt;
+    dial = channel.exec('Dial', dialData, null);
   } catch (err) {
-    return { ok: false, error: err as Error, endedAt: now() };
+    return Promise.resolve(failed(err));
   }
-  const endedAt = now();
+  return dial.then((reply) => readOutcome(channel, reply.resultInt, causeBefore, now(), withIf), failed);
+}
+
+/** The reads after a Dial returned: the outcome, then each leg's cause unless the outcome read carried it. */
+async function readOutcome(channel: AgiChannel, dialResult: number | null, causeBefore: number | null, endedAt: number, withIf: boolean): Promise<AttemptRun> {
   try {
     const expanded = (await channel.getFullVariable(withIf ? OUTCOME_WITH_LEG_EXPRESSION : OUTCOME_EXPRESSION)).data ?? '';
     const { fields, leg } = withIf ? parseOutcomeWithLeg(expanded) : { fields: parseOutcomeFields(expanded), leg: null };
