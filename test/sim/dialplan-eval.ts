@@ -8,6 +8,8 @@
  * what names the variable or function (:534-545) or is the expression (:637): the result of the inner substitution,
  * and the value a function or variable returns, are appended as they are (:582, :640), never scanned again. So a
  * channel name put into `HANGUPCAUSE(<name>,…)` by `${HANGUPCAUSE_KEYS()}` is an argument, never an expression.
+ * A real Asterisk 20 read of the nested form with one key: captures/multi/answer_callee_bye.agi.raw:7-8
+ * (`${HANGUPCAUSE(${HANGUPCAUSE_KEYS()},tech)}` → `SIP 200 OK`, `…,ast)}` → `Normal Clearing`).
  */
 
 export interface Span {
