@@ -16,15 +16,20 @@ export type AgiMessage =
   | { readonly kind: 'invalid'; readonly code: 510 | 511 }
   | { readonly kind: 'syntax'; readonly usage: string };
 
-const REPLY_200 = /^200 result=(\S*)(.*)$/s;
+const HEAD = '200 result=';
+/** The first whitespace after the result, as `\S*` would end it; global so that lastIndex can start the search. */
+const WHITESPACE = /\s/g;
 const EXTRA_PAIRS = /^(?: [A-Za-z_]+=\S*)+$/;
+const INTEGER = /^-?\d+$/;
 
 /** Parses `200 result=X[ (data)][ key=value…]`; the data may itself hold parentheses and spaces. */
 export function parseReply200(line: string): AgiReply {
-  const m = REPLY_200.exec(line);
-  if (!m) throw new AgiProtocolError(`not a 200 reply: ${JSON.stringify(line.slice(0, 200))}`);
-  const result = m[1] ?? '';
-  let rest = m[2] ?? '';
+  if (!line.startsWith(HEAD)) throw new AgiProtocolError(`not a 200 reply: ${JSON.stringify(line.slice(0, 200))}`);
+  // every reply of a call passes here: an index search, not a regex with two captures
+  WHITESPACE.lastIndex = HEAD.length;
+  const end = WHITESPACE.exec(line)?.index ?? line.length;
+  const result = line.slice(HEAD.length, end);
+  let rest = end < line.length ? line.slice(end) : '';
   let data: string | null = null;
   if (rest.startsWith(' (')) {
     if (rest.endsWith(')')) {
@@ -44,11 +49,13 @@ export function parseReply200(line: string): AgiReply {
     }
   }
   const extra: Record<string, string> = {};
-  for (const pair of rest.trim().split(' ')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) extra[pair.slice(0, eq)] = pair.slice(eq + 1);
+  if (rest !== '') {
+    for (const pair of rest.trim().split(' ')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) extra[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
   }
-  const resultInt = /^-?\d+$/.test(result) ? Number(result) : null;
+  const resultInt = INTEGER.test(result) ? Number(result) : null;
   return { code: 200, result, resultInt, data, extra };
 }
 

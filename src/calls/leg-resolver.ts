@@ -6,12 +6,24 @@ import type { CarrierConfig } from '../config/types.js';
  */
 export function carrierOfChannel(channel: string, carriers: readonly CarrierConfig[]): CarrierConfig | null {
   for (const c of carriers) {
-    const tech = c.dial.slice(0, c.dial.indexOf('/'));
-    for (const name of namesOf(c)) {
-      if (channel.startsWith(`${tech}/${name}-`)) return c;
+    for (const prefix of prefixesOf(c)) {
+      if (channel.startsWith(prefix)) return c;
     }
   }
   return null;
+}
+
+// a carrier's config object is replaced, never changed, on a reload: its channel prefixes are worked out once per object
+const prefixes = new WeakMap<CarrierConfig, readonly string[]>();
+
+function prefixesOf(c: CarrierConfig): readonly string[] {
+  let p = prefixes.get(c);
+  if (p === undefined) {
+    const tech = c.dial.slice(0, c.dial.indexOf('/'));
+    p = namesOf(c).map((name) => `${tech}/${name}-`);
+    prefixes.set(c, p);
+  }
+  return p;
 }
 
 function namesOf(c: CarrierConfig): string[] {

@@ -30,7 +30,22 @@ export interface CarrierPolicy {
   readonly retryAfterRinging: boolean;
 }
 
-export function policyFor(c: Pick<CarrierConfig, 'retrySipCodes' | 'finalSipCodes' | 'retryAfterRinging'>): CarrierPolicy {
+type PolicyFields = Pick<CarrierConfig, 'retrySipCodes' | 'finalSipCodes' | 'retryAfterRinging'>;
+
+// a carrier's config object is replaced, never changed, on a reload: its policy can be built once per object
+const policies = new WeakMap<PolicyFields, CarrierPolicy>();
+
+/** The carrier's policy, built once per config object (every attempt's verdict asks for it). */
+export function policyFor(c: PolicyFields): CarrierPolicy {
+  let p = policies.get(c);
+  if (p === undefined) {
+    p = buildPolicy(c);
+    policies.set(c, p);
+  }
+  return p;
+}
+
+function buildPolicy(c: PolicyFields): CarrierPolicy {
   const retrySip = new Set(CARRIER_SIDE_SIP);
   const finalSip = new Set(CALLEE_SIDE_SIP);
   for (const code of c.retrySipCodes) {

@@ -17,6 +17,10 @@ describe('reply parsing (res_agi.c reply formats)', () => {
     ['200 result=1 (SIP 200 OK))', '1', 1, 'SIP 200 OK)', {}],
     ['200 result=1 (a (nested) value) endpos=12', '1', 1, 'a (nested) value', { endpos: '12' }],
     ['200 result=1 (timeout) endpos=0', '1', 1, 'timeout', { endpos: '0' }],
+    // the result ends at the first whitespace of any kind, a tab included, as \S* ends it
+    ['200 result=1\t(x)', '1', 1, null, {}],
+    ['200 result=', '', null, null, {}],
+    ['200 result=abc', 'abc', null, null, {}],
   ];
   for (const [line, result, int, data, extra] of rows) {
     test(line, () => {
@@ -27,6 +31,11 @@ describe('reply parsing (res_agi.c reply formats)', () => {
       assert.deepEqual(r.extra, extra);
     });
   }
+  test('a line that is not a 200 reply is a protocol error', () => {
+    for (const line of ['200 resul=1', '201 result=1', ' 200 result=1', '200result=1']) {
+      assert.throws(() => parseReply200(line), /not a 200 reply/, line);
+    }
+  });
   test('510, 511, one-line 520 and the 520 block', () => {
     const d = new ReplyDecoder();
     assert.deepEqual(d.push('510 Invalid or unknown command'), { kind: 'invalid', code: 510 });

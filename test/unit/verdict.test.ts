@@ -177,6 +177,17 @@ describe('verdict: per-carrier policy', () => {
     assert.equal(run('CHANUNAVAIL|21', 'SIP 403 Forbidden'), 'next');
     assert.equal(run('CONGESTION|34', 'SIP 503 Service Unavailable'), 'stop');
   });
+  test('a carrier keeps its policy object; a reloaded carrier (a new config object) gets its own', () => {
+    const before = { retrySipCodes: [480], finalSipCodes: [], retryAfterRinging: false };
+    const p = policyFor(before);
+    assert.equal(policyFor(before), p);
+    assert.ok(p.retrySip.has(480));
+    const after = { retrySipCodes: [], finalSipCodes: [480], retryAfterRinging: false };
+    const q = policyFor(after);
+    assert.notEqual(q, p);
+    assert.ok(q.finalSip.has(480) && !q.retrySip.has(480));
+    assert.ok(p.retrySip.has(480), 'the old object still has its own');
+  });
   test('an override never turns an answered or hung-up call into a retry', () => {
     const p = policyFor({ retrySipCodes: [486], finalSipCodes: [], retryAfterRinging: true });
     const o = outcomeOf({ read: 'BUSY|17||||X/c-1', leg: 'User busy|SIP 486 Busy Here', hangup: true, result: -1 });
