@@ -18,11 +18,12 @@ import { DaemonProcess } from './servers/daemon-process.js';
 /**
  * `npm run bench:point -- --concurrency 100 [--hold MS] [--reps N] [--db on|off] [--cpu-prof]`: one load point of the
  * full bench (the daemon as users run it against the same-commands floor, interleaved), for whoever works on the hot
- * path and wants a before/after figure in a minute instead of the full run. --peer adds the Perl peer; --cpu-prof
+ * path and wants a before/after figure in a minute instead of the full run. --peer adds the Perl peer; --agi-floor the
+ * daemon's own FastAGI layer replaying the same commands with no call logic (agi-layer-floor.ts); --cpu-prof
  * also prints the daemon's top self time (the profile includes the warm-up). Prints; asserts nothing.
  */
 
-const HELP = `usage: bench:point [--concurrency N=100] [--hold MS=0] [--warm MS=1000] [--measure MS=2500] [--reps N=3] [--db on|off=off] [--peer] [--cpu-prof [--keep-prof DIR]] [--top N=25]`;
+const HELP = `usage: bench:point [--concurrency N=100] [--hold MS=0] [--warm MS=1000] [--measure MS=2500] [--reps N=3] [--db on|off=off] [--peer] [--agi-floor] [--cpu-prof [--keep-prof DIR]] [--top N=25]`;
 const { values: a } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '100' },
@@ -33,6 +34,7 @@ const { values: a } = parseArgs({
     db: { type: 'string', default: 'off' },
     'cpu-prof': { type: 'boolean', default: false },
     peer: { type: 'boolean', default: false },
+    'agi-floor': { type: 'boolean', default: false },
     'keep-prof': { type: 'string', default: '' },
     top: { type: 'string', default: '25' },
     help: { type: 'boolean', default: false },
@@ -55,17 +57,26 @@ const profDir = a['cpu-prof'] ? (keep !== '' ? keep : mkdtempSync(join(tmpdir(),
 const daemon = await DaemonProcess.start({ name: `daemon, db ${a.db}`, db: db?.db ?? null, ...(profDir ? { cpuProfDir: profDir } : {}) });
 const floor = await ServerChild.start('floor');
 let peer: PerlPeer | null = null;
+let agiFloor: ServerChild | null = null;
 try {
   if (a.peer) {
     const missing = peerMissing();
     if (missing) console.log(`Perl peer skipped: ${missing}; install with ${PEER_INSTALL}`);
     else peer = await startPerlPeer();
   }
-  await checkFidelity(daemon, floor, peer ? [peer] : []);
-  const servers: BenchServer[] = [daemon, floor, ...(peer ? [peer] : [])];
+  const fidelity = await checkFidelity(daemon, floor, peer ? [peer] : []);
+  if (a['agi-floor']) {
+    agiFloor = await ServerChild.start('agi-floor');
+    await agiFloor.setFlow('A');
+    await agiFloor.setCommands('A', fidelity.daemonCommands);
+  }
+  const servers: BenchServer[] = [daemon, floor, ...(peer ? [peer] : []), ...(agiFloor ? [agiFloor] : [])];
   const [p] = await compareServers(servers, { points: [point], repetitions: reps }, (l) => console.log(l));
   if (p) {
-    const [d, f, pm] = medians(p, servers.map((s) => s.name));
+    const [d, f] = medians(p, [daemon.name, floor.name]);
+    const pm = peer ? medians(p, [peer.name])[0] : undefined;
+    const am = agiFloor ? medians(p, [agiFloor.name])[0] : undefined;
+    if (am && d) console.log(`agi-layer floor ${am.flowsPerSec.toFixed(0)} flows/s ${am.cpuUsPerFlow.toFixed(0)} µs CPU/flow; daemon/agi-layer floor ${(d.flowsPerSec / am.flowsPerSec).toFixed(2)}, CPU ${(d.cpuUsPerFlow / am.cpuUsPerFlow).toFixed(2)}x`);
     if (pm && d) console.log(`peer ${pm.flowsPerSec.toFixed(1)} flows/s ${pm.cpuUsPerFlow.toFixed(0)} µs CPU/flow; daemon/peer ${(d.flowsPerSec / pm.flowsPerSec).toFixed(2)}`);
     if (d && f) {
       console.log(
@@ -78,6 +89,7 @@ try {
   await daemon.stop();
   await floor.stop();
   await peer?.stop();
+  await agiFloor?.stop();
   await db?.drop();
 }
 if (profDir) {

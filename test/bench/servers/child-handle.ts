@@ -41,7 +41,7 @@ export class ServerChild implements BenchServer {
   }
 
   get name(): string {
-    return this.kind === 'floor' ? 'floor' : 'daemon (in-process, silent)';
+    return this.kind === 'floor' ? 'floor' : this.kind === 'agi-floor' ? 'agi-layer floor' : 'daemon (in-process, silent)';
   }
 
   async lag(reset: boolean): Promise<LagStats> {

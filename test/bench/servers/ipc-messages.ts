@@ -1,6 +1,7 @@
 /** What the bench and a server child say to each other over the fork() IPC channel. */
 
-export type ServerKind = 'daemon' | 'floor';
+/** `agi-floor`: the daemon's FastAGI layer replaying the floor's commands (agi-layer-floor.ts). */
+export type ServerKind = 'daemon' | 'floor' | 'agi-floor';
 
 export type ToChild =
   | { readonly t: 'flow'; readonly id: number; readonly flow: 'A' | 'B' }

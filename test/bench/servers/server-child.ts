@@ -8,6 +8,7 @@ import type { HealthView } from '../../../src/health/types.js';
 import { createLogger } from '../../../src/log.js';
 import { CARRIERS, ROUTES } from '../../support/daemon.js';
 import { startFloorServer } from '../floor-server.js';
+import { startAgiLayerFloor } from '../agi-layer-floor.js';
 import type { ChildUsage, FromChild, ServerKind, ToChild } from './ipc-messages.js';
 
 /**
@@ -43,6 +44,10 @@ function benchHealth(base: HealthView): HealthView {
 async function start(): Promise<{ port: number; connections: () => number; stop: () => Promise<void> }> {
   if (kind === 'floor') {
     const f = await startFloorServer(() => floorCommands[flow]);
+    return { port: f.port, connections: f.connections, stop: f.close };
+  }
+  if (kind === 'agi-floor') {
+    const f = await startAgiLayerFloor(() => floorCommands[flow], createLogger({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() })));
     return { port: f.port, connections: f.connections, stop: f.close };
   }
   const { settings, routing } = loadConfig({
