@@ -39,6 +39,9 @@ export function commandVerb(line: string): string {
   return head.startsWith('SET VARIABLE') ? 'SET VARIABLE' : head;
 }
 
+/** ms a half-closed socket waits for the peer's own close before it is destroyed. */
+const LINGER_MS = 1000;
+
 /** The channel an accepted socket feeds: the socket's listeners are shared functions, not three closures per connection. */
 const CHANNEL = Symbol('agiChannel');
 type ChannelSocket = Socket & { [CHANNEL]?: AgiChannel };
@@ -85,6 +88,8 @@ export class AgiChannel extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
   private timed: PendingCommand | null = null;
+  /** After close(): destroys the socket if the peer has not closed its side by then. */
+  private linger: NodeJS.Timeout | null = null;
   private closeReason: Error | null = null;
   private inFlightAtClose = false;
 
@@ -181,9 +186,16 @@ export class AgiChannel extends EventEmitter {
   /** Closing the socket ends the AGI; it never hangs up the channel (Asterisk continues the dialplan). */
   close(): void {
     this.closing = true;
-    if (!this.socket.destroyed) this.socket.end();
-    // a peer that never closes its side must not hold the socket
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    // a peer that never closes its side must not hold the socket; the socket's close clears this, so a call whose
+    // peer closes at once (nearly every call) leaves no timer to fire a second later
+    this.linger ??= setTimeout(AgiChannel.lingerOver, LINGER_MS, this).unref();
+  }
+
+  private static lingerOver(ch: AgiChannel): void {
+    ch.linger = null;
+    ch.socket.destroy();
   }
 
   /**
@@ -318,6 +330,8 @@ export class AgiChannel extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     if (this.headerTimer) clearTimeout(this.headerTimer);
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = null;
     this.stopTimer();
     this.timed = null;
     const reason = this.closeReason;

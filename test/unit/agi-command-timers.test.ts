@@ -99,3 +99,46 @@ describe('per-command time limits on a reused timer', () => {
     }
   });
 });
+
+describe('closing: the half-close and its linger', () => {
+  test('a peer that never closes its side is cut off about a second after our half-close', { timeout: 5000 }, async () => {
+    const { channel, asterisk, done } = await pair();
+    try {
+      // our side is what is cut: the peer, half-closed by us and never writing again, gets no further segment
+      const ended = new Promise<number>((r) => channel.once('close', () => r(performance.now())));
+      const halfClosed = new Promise<void>((r) => asterisk.once('end', () => r()));
+      asterisk.resume();
+      const sent = performance.now();
+      channel.close();
+      // the half-close arrives at once; the peer (allowHalfOpen) keeps its side open, as a stuck Asterisk would
+      await halfClosed;
+      assert.equal(asterisk.destroyed, false);
+      const at = await ended;
+      assert.ok(at - sent >= 900, `cut off after ${Math.round(at - sent)} ms, before the linger`);
+      assert.equal(channel.closed, true);
+      assert.equal(channel.socket.destroyed, true);
+    } finally {
+      asterisk.destroy();
+      done();
+    }
+  });
+
+  test('a peer that closes at once ends the channel then, and close() twice is harmless', { timeout: 5000 }, async () => {
+    const { channel, asterisk, done } = await pair();
+    try {
+      const closed = new Promise<void>((r) => channel.once('close', () => r()));
+      asterisk.once('end', () => asterisk.end());
+      asterisk.resume();
+      const sent = performance.now();
+      channel.close();
+      channel.close();
+      await closed;
+      assert.ok(performance.now() - sent < 900, 'closed by the peer, not by the linger');
+      assert.equal(channel.closed, true);
+      channel.close();
+    } finally {
+      asterisk.destroy();
+      done();
+    }
+  });
+});

@@ -29,9 +29,14 @@ export class ServerChild implements BenchServer {
     });
   }
 
-  static start(kind: ServerKind): Promise<ServerChild> {
+  /** `wrap`: run node under this command (`valgrind` and its options, bench:instructions). */
+  static start(kind: ServerKind, wrap: readonly string[] = []): Promise<ServerChild> {
     // execArgv empty: the bench's own flags (e.g. --inspect) must not follow the server under test
-    const child = fork(ENTRY, [kind], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const [wrapper, ...wrapArgs] = wrap;
+    const child = fork(ENTRY, [kind], {
+      ...(wrapper ? { execPath: wrapper, execArgv: [...wrapArgs, process.execPath] } : { execArgv: [] }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${kind} child exited with ${code} before it was ready`)));
       child.once('message', (m: FromChild) => {

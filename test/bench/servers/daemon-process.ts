@@ -23,6 +23,8 @@ export interface DaemonProcessOptions {
   readonly cpuProfDir?: string;
   /** Start node with --expose-gc, so heap() measures after a full collection (bench:held). */
   readonly exposeGc?: boolean;
+  /** Run node under this command (`valgrind` and its options, bench:instructions); its startup is slower. */
+  readonly wrap?: readonly string[];
 }
 
 /**
@@ -87,9 +89,15 @@ export class DaemonProcess implements BenchServer {
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const gc = o.exposeGc ? ['--expose-gc'] : [];
-    const child = fork(CLI, ['run', '--config', file], { execArgv: ['--import', PROBE, ...gc, ...prof], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const nodeArgs = ['--import', PROBE, ...gc, ...prof];
+    // fork() runs execPath with execArgv before the module: a wrapper takes node's place and runs node itself
+    const [wrapper, ...wrapArgs] = o.wrap ?? [];
+    const child = fork(CLI, ['run', '--config', file], {
+      ...(wrapper ? { execPath: wrapper, execArgv: [...wrapArgs, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const d = new DaemonProcess(o.name, port, child, dir);
-    const until = Date.now() + 15_000;
+    const until = Date.now() + (wrapper ? 120_000 : 15_000);
     for (;;) {
       if (d.gone) throw new Error(`${o.name}: daemon exited: ${d.stderrTail.trim().slice(-500)}`);
       const r = await timedCall({ port, number: NUMBER, uniqueid: `ready.${o.name}`, carriers: flowCarriers('A') });
