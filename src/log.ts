@@ -1,4 +1,5 @@
 import pino, { type Bindings, type Logger } from 'pino';
+import { oncePerObject } from './once-per-object.js';
 import { ownString } from './own-string.js';
 
 export type { Logger };
@@ -105,15 +106,7 @@ export function maskNumber(n: string, show: boolean): string {
  * gives a child of the root logger a formatters object of its own; a child of a child shares its parent's, which
  * a call held in Dial then does not keep a copy of.
  */
-const callBases = new WeakMap<Logger, Logger>();
-function callBase(parent: Logger): Logger {
-  let base = callBases.get(parent);
-  if (!base) {
-    base = parent.child({});
-    callBases.set(parent, base);
-  }
-  return base;
-}
+const callBase = oncePerObject((parent: Logger): Logger => parent.child({}));
 
 /**
  * A call's child logger. pino builds the child's bound fields as one string by `+`, a tree of a dozen pieces; a call

@@ -188,8 +188,9 @@ export class AgiChannel extends EventEmitter {
     this.closing = true;
     if (this.socket.destroyed) return;
     this.socket.end();
-    // a peer that never closes its side must not hold the socket; the socket's close clears this, so a call whose
-    // peer closes at once (nearly every call) leaves no timer to fire a second later
+    // a peer that never closes its side must not hold the socket. Asterisk answers our half-close with one HANGUP and
+    // closes (captures/multi SUMMARY.md fact 13; res_agi.c:4478-4489): the socket's close clears this, so nearly
+    // every call leaves no timer to fire a second later
     this.linger ??= setTimeout(AgiChannel.lingerOver, LINGER_MS, this).unref();
   }
 

@@ -8,6 +8,7 @@ import type { QualityLedger } from '../health/quality-ledger.js';
 import type { LearnedProgress } from '../health/learned-progress.js';
 import type { HealthView } from '../health/types.js';
 import { callLogger, maskNumber, type Logger } from '../log.js';
+import { oncePerObject } from '../once-per-object.js';
 import { ownString } from '../own-string.js';
 import { buildChannel, buildDialData } from '../routing/dial-string.js';
 import { normalizeNumber } from '../routing/number.js';
@@ -169,15 +170,7 @@ interface DialsDone {
 }
 
 /** One clock read per clock, not one closure per call (a closure over the call's scope would keep all of it). */
-const clockReads = new WeakMap<Clock, () => number>();
-function nowOf(clock: Clock): () => number {
-  let now = clockReads.get(clock);
-  if (!now) {
-    now = () => clock.now();
-    clockReads.set(clock, now);
-  }
-  return now;
-}
+const nowOf = oncePerObject((clock: Clock): (() => number) => () => clock.now());
 
 function callResult(ctx: CallContext, route: string, e: Ending, dials: number, rec: CallRecorder): CallResult {
   const result: CallResult = { route, status: e.status, carrier: e.carrier, dials, records: rec.records };

@@ -1,4 +1,5 @@
 import type { CarrierConfig } from '../config/types.js';
+import { oncePerObject } from '../once-per-object.js';
 
 /**
  * Names the carrier a dialed channel belongs to: `SIP/carrier-primary-00000003` came from
@@ -13,18 +14,11 @@ export function carrierOfChannel(channel: string, carriers: readonly CarrierConf
   return null;
 }
 
-// a carrier's config object is replaced, never changed, on a reload: its channel prefixes are worked out once per object
-const prefixes = new WeakMap<CarrierConfig, readonly string[]>();
-
-function prefixesOf(c: CarrierConfig): readonly string[] {
-  let p = prefixes.get(c);
-  if (p === undefined) {
-    const tech = c.dial.slice(0, c.dial.indexOf('/'));
-    p = namesOf(c).map((name) => `${tech}/${name}-`);
-    prefixes.set(c, p);
-  }
-  return p;
-}
+/** `SIP/carrier-primary-`: what the carrier's channels start with, once per config object (a reload makes new ones). */
+const prefixesOf = oncePerObject((c: CarrierConfig): readonly string[] => {
+  const tech = c.dial.slice(0, c.dial.indexOf('/'));
+  return namesOf(c).map((name) => `${tech}/${name}-`);
+});
 
 function namesOf(c: CarrierConfig): string[] {
   const names = new Set<string>([c.peer]);

@@ -1,4 +1,5 @@
 import type { CarrierConfig } from '../config/types.js';
+import { oncePerObject } from '../once-per-object.js';
 import type { AttemptOutcome, LegOutcome } from './outcome.js';
 
 /**
@@ -32,18 +33,8 @@ export interface CarrierPolicy {
 
 type PolicyFields = Pick<CarrierConfig, 'retrySipCodes' | 'finalSipCodes' | 'retryAfterRinging'>;
 
-// a carrier's config object is replaced, never changed, on a reload: its policy can be built once per object
-const policies = new WeakMap<PolicyFields, CarrierPolicy>();
-
-/** The carrier's policy, built once per config object (every attempt's verdict asks for it). */
-export function policyFor(c: PolicyFields): CarrierPolicy {
-  let p = policies.get(c);
-  if (p === undefined) {
-    p = buildPolicy(c);
-    policies.set(c, p);
-  }
-  return p;
-}
+/** The carrier's policy, built once per config object (every attempt's verdict asks for it; a reload makes new objects). */
+export const policyFor: (c: PolicyFields) => CarrierPolicy = oncePerObject(buildPolicy);
 
 function buildPolicy(c: PolicyFields): CarrierPolicy {
   const retrySip = new Set(CARRIER_SIDE_SIP);

@@ -6,7 +6,8 @@ import { carrierOfChannel } from '../../src/calls/leg-resolver.js';
 
 const carrier = (name: string, dial: string, peer = name): CarrierConfig => ({ ...CARRIER_DEFAULTS, name, dial, peer, budget: null });
 
-// channel names as Asterisk makes them: chan_sip `SIP/<peer>-<8 hex>` (captures/multi/simultaneous_486_503*), IAX2 `<peer>-<n>`
+// channel names as Asterisk makes them: chan_sip `SIP/<peer>-<8 hex>` (captures/multi/simultaneous_486_503.agi.raw:
+// SIP/carrier-primary-00000022), IAX2 `IAX2/<peer>-<callno>` (chan_iax2.c:6008, "IAX2/%s-%d" of the peer's host name)
 describe('carrierOfChannel: which carrier a dialed channel came from', () => {
   const primary = carrier('primary', 'SIP/${number}@carrier-primary', 'carrier-primary');
   const iax = carrier('c', 'IAX2/carrier-c/${number}', 'trunk-c');

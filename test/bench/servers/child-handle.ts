@@ -1,7 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchServer, LagStats } from './bench-server.js';
+import { forkUnder } from './fork-under.js';
 import type { ChildUsage, FromChild, ServerKind, ToChild } from './ipc-messages.js';
 
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'server-child.js');
@@ -32,11 +33,7 @@ export class ServerChild implements BenchServer {
   /** `wrap`: run node under this command (`valgrind` and its options, bench:instructions). */
   static start(kind: ServerKind, wrap: readonly string[] = []): Promise<ServerChild> {
     // execArgv empty: the bench's own flags (e.g. --inspect) must not follow the server under test
-    const [wrapper, ...wrapArgs] = wrap;
-    const child = fork(ENTRY, [kind], {
-      ...(wrapper ? { execPath: wrapper, execArgv: [...wrapArgs, process.execPath] } : { execArgv: [] }),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = forkUnder(ENTRY, [kind], [], wrap, ['ignore', 'inherit', 'inherit', 'ipc']);
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${kind} child exited with ${code} before it was ready`)));
       child.once('message', (m: FromChild) => {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +9,7 @@ import { freePort } from '../../support/free-port.js';
 import { flowCarriers, NUMBER } from '../driver/closed-loop.js';
 import { timedCall } from '../driver/timed-call.js';
 import type { BenchServer, HeapStats, LagStats } from './bench-server.js';
+import { forkUnder } from './fork-under.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/test/bench/servers → dist/src/cli.js: the daemon exactly as `failover-agi run` starts it
@@ -89,15 +90,9 @@ export class DaemonProcess implements BenchServer {
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const gc = o.exposeGc ? ['--expose-gc'] : [];
-    const nodeArgs = ['--import', PROBE, ...gc, ...prof];
-    // fork() runs execPath with execArgv before the module: a wrapper takes node's place and runs node itself
-    const [wrapper, ...wrapArgs] = o.wrap ?? [];
-    const child = fork(CLI, ['run', '--config', file], {
-      ...(wrapper ? { execPath: wrapper, execArgv: [...wrapArgs, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = forkUnder(CLI, ['run', '--config', file], ['--import', PROBE, ...gc, ...prof], o.wrap ?? [], ['ignore', 'pipe', 'pipe', 'ipc']);
     const d = new DaemonProcess(o.name, port, child, dir);
-    const until = Date.now() + (wrapper ? 120_000 : 15_000);
+    const until = Date.now() + (o.wrap?.length ? 120_000 : 15_000);
     for (;;) {
       if (d.gone) throw new Error(`${o.name}: daemon exited: ${d.stderrTail.trim().slice(-500)}`);
       const r = await timedCall({ port, number: NUMBER, uniqueid: `ready.${o.name}`, carriers: flowCarriers('A') });

@@ -46,8 +46,9 @@ async function start(): Promise<{ port: number; connections: () => number; stop:
     const f = await startFloorServer(() => floorCommands[flow]);
     return { port: f.port, connections: f.connections, stop: f.close };
   }
+  const nowhere = new Writable({ write: (_c, _e, cb) => cb() });
   if (kind === 'agi-floor') {
-    const f = await startAgiLayerFloor(() => floorCommands[flow], createLogger({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() })));
+    const f = await startAgiLayerFloor(() => floorCommands[flow], createLogger({ level: 'warn' }, nowhere));
     return { port: f.port, connections: f.connections, stop: f.close };
   }
   const { settings, routing } = loadConfig({
@@ -55,7 +56,6 @@ async function start(): Promise<{ port: number; connections: () => number; stop:
     env: {},
     overrides: { 'agi.port': 0, 'log.level': 'silent', carriers: CARRIERS, routes: ROUTES },
   });
-  const nowhere = new Writable({ write: (_c, _e, cb) => cb() });
   const log = createLogger({ level: 'warn' }, nowhere);
   const daemon = await startDaemon({ settings, routing, log, sink: discard, health: benchHealth(unknownHealth(() => routing.carriers.values())) });
   return { port: daemon.port, connections: () => daemon.server.connections, stop: async () => void (await daemon.stop(100)) };
