@@ -10,7 +10,6 @@ import {
   AgiSyntaxError,
   AgiTimeoutError,
 } from './errors.js';
-import { ownString } from '../own-string.js';
 import { checkVariableName, quoteArg } from './quote.js';
 import { ReplyDecoder, type AgiReply } from './reply.js';
 import { parseRequest, type AgiRequest } from './request.js';
@@ -164,8 +163,9 @@ export class AgiChannel extends EventEmitter {
         reject(new AgiClosedError(line));
         return;
       }
-      // a command with no timeout (EXEC Dial) is kept for the whole phone call: as one flat string, not a tree of pieces
-      const p = { line: timeoutMs === null ? ownString(line) : line, timeoutMs, resolve, reject };
+      // a command with no timeout (EXEC Dial) is kept for the whole phone call; no copy of its own is needed: the
+      // socket write flattens a string built of pieces in place (V8's String::Flatten keeps the flat result in it)
+      const p = { line, timeoutMs, resolve, reject };
       if (this.inFlight) (this.queue ??= []).push(p);
       else this.start(p);
     });

@@ -67,44 +67,106 @@ function scriptFrom(networkScript: string | undefined, request: string): { scrip
   return { script: ownString(path), params };
 }
 
+/** The header lines parseRequest keeps, by name; a name seen twice keeps its last value, as a Map would. */
+interface HeaderFields {
+  request?: string;
+  network?: string;
+  networkScript?: string;
+  channel?: string;
+  language?: string;
+  type?: string;
+  uniqueid?: string;
+  version?: string;
+  callerId?: string;
+  callerIdName?: string;
+  dnid?: string;
+  rdnis?: string;
+  context?: string;
+  extension?: string;
+  priority?: string;
+  accountCode?: string;
+  threadId?: string;
+}
+
+/** Arguments past this are not read: a bound, so a hostile header line cannot size the array (a dialplan passes a few). */
+const MAX_ARGS = 1024;
+
+/** One header line into `f` or `args`; unknown names are skipped. A switch, not a Map: each line's key is a fresh string, which a Map would hash. */
+function take(f: HeaderFields, args: (string | undefined)[], key: string, v: string): void {
+  switch (key) {
+    case 'agi_request': f.request = v; return;
+    case 'agi_network': f.network = v; return;
+    case 'agi_network_script': f.networkScript = v; return;
+    case 'agi_channel': f.channel = v; return;
+    case 'agi_language': f.language = v; return;
+    case 'agi_type': f.type = v; return;
+    case 'agi_uniqueid': f.uniqueid = v; return;
+    case 'agi_version': f.version = v; return;
+    case 'agi_callerid': f.callerId = v; return;
+    case 'agi_calleridname': f.callerIdName = v; return;
+    case 'agi_dnid': f.dnid = v; return;
+    case 'agi_rdnis': f.rdnis = v; return;
+    case 'agi_context': f.context = v; return;
+    case 'agi_extension': f.extension = v; return;
+    case 'agi_priority': f.priority = v; return;
+    case 'agi_accountcode': f.accountCode = v; return;
+    case 'agi_threadid': f.threadId = v; return;
+  }
+  if (!key.startsWith('agi_arg_')) return;
+  const n = Number(key.slice(8));
+  // `agi_arg_01` is not `agi_arg_1`: the name must be the number written plainly
+  if (Number.isInteger(n) && n >= 1 && n <= MAX_ARGS && String(n) === key.slice(8)) args[n - 1] = v;
+}
+
 /**
- * The fields a call uses, each its own string: the header lines and their Map are dropped once parsed, so a call
- * held in Dial keeps neither them nor the chunk they were cut from.
+ * The fields a call uses, each its own string: the header lines are dropped once parsed, so a call held in Dial
+ * keeps neither them nor the chunk they were cut from.
  */
 export function parseRequest(lines: readonly string[]): AgiRequest {
-  const headers = new Map<string, string>();
+  const f: HeaderFields = {};
+  const given: (string | undefined)[] = [];
   for (const line of lines) {
-    const [k, v] = parseHeaderLine(line);
-    headers.set(k, v);
+    const sep = line.indexOf(': ');
+    if (sep > 0) take(f, given, line.slice(0, sep), line.slice(sep + 2));
+    else {
+      const [k, v] = parseHeaderLine(line);
+      take(f, given, k, v);
+    }
   }
-  if (!headers.has('agi_request') && !headers.has('agi_network')) {
+  if (f.request === undefined && f.network === undefined) {
     throw new AgiProtocolError('header block has neither agi_request nor agi_network');
   }
+  // agi_arg_1, agi_arg_2, … up to the first one missing
   const args: string[] = [];
-  for (let i = 1; headers.has(`agi_arg_${i}`); i++) args.push(ownString(headers.get(`agi_arg_${i}`) ?? ''));
-  const h = (k: string): string => ownString(headers.get(k) ?? '');
-  const request = h('agi_request');
-  const { script, params } = scriptFrom(headers.get('agi_network_script'), request);
-  const { callerCode, leadId } = parseCallerCode(h('agi_calleridname'), h('agi_callerid'));
+  for (const a of given) {
+    if (a === undefined) break;
+    args.push(ownString(a));
+  }
+  const own = (v: string | undefined): string => (v === undefined ? '' : ownString(v));
+  const request = own(f.request);
+  const { script, params } = scriptFrom(f.networkScript, request);
+  const callerId = own(f.callerId);
+  const callerIdName = own(f.callerIdName);
+  const { callerCode, leadId } = parseCallerCode(callerIdName, callerId);
   return {
-    network: h('agi_network') === 'yes',
+    network: f.network === 'yes',
     script,
     params,
     request,
-    channel: h('agi_channel'),
-    language: h('agi_language'),
-    type: h('agi_type'),
-    uniqueid: h('agi_uniqueid'),
-    version: h('agi_version'),
-    callerId: h('agi_callerid'),
-    callerIdName: h('agi_calleridname'),
-    dnid: h('agi_dnid'),
-    rdnis: h('agi_rdnis'),
-    context: h('agi_context'),
-    extension: h('agi_extension'),
-    priority: h('agi_priority'),
-    accountCode: h('agi_accountcode'),
-    threadId: h('agi_threadid'),
+    channel: own(f.channel),
+    language: own(f.language),
+    type: own(f.type),
+    uniqueid: own(f.uniqueid),
+    version: own(f.version),
+    callerId,
+    callerIdName,
+    dnid: own(f.dnid),
+    rdnis: own(f.rdnis),
+    context: own(f.context),
+    extension: own(f.extension),
+    priority: own(f.priority),
+    accountCode: own(f.accountCode),
+    threadId: own(f.threadId),
     args,
     callerCode,
     leadId,

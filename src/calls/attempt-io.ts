@@ -76,7 +76,20 @@ async function readOutcome(channel: AgiChannel, dialResult: number | null, cause
     const { fields, leg } = withIf ? parseOutcomeWithLeg(expanded) : { fields: parseOutcomeFields(expanded), leg: null };
     const callerLeft = channel.hungUp;
     const legs = leg !== null ? [leg] : await readLegs(channel, fields.keys);
-    return { ok: true, outcome: { ...fields, dialResult, callerLeft, channelCauseBefore: causeBefore, legs }, endedAt };
+    // every key written out: a spread followed by more keys defines each of them through V8's runtime, every time
+    const outcome: AttemptOutcome = {
+      dialResult,
+      callerLeft,
+      dialStatus: fields.dialStatus,
+      channelCause: fields.channelCause,
+      channelCauseBefore: causeBefore,
+      ringMs: fields.ringMs,
+      progressMs: fields.progressMs,
+      answeredMs: fields.answeredMs,
+      keys: fields.keys,
+      legs,
+    };
+    return { ok: true, outcome, endedAt };
   } catch (err) {
     return { ok: false, error: err as Error, endedAt };
   }

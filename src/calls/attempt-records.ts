@@ -118,8 +118,10 @@ export function attemptTimings(answered: boolean, answeredMs: number | null, sta
  * first heard something. Null when neither came (a 503 without ringing, a swallowed INVITE).
  */
 export function postDialDelay(o: Pick<AttemptOutcome, 'ringMs' | 'progressMs'>): Pick<AttemptRecord, 'pddMs' | 'ringtimeMs' | 'progresstimeMs'> {
-  const alerts = [o.ringMs, o.progressMs].filter((v): v is number => v !== null && v >= 0);
-  return { pddMs: alerts.length > 0 ? Math.min(...alerts) : null, ringtimeMs: o.ringMs, progresstimeMs: o.progressMs };
+  const ring = o.ringMs !== null && o.ringMs >= 0 ? o.ringMs : null;
+  const progress = o.progressMs !== null && o.progressMs >= 0 ? o.progressMs : null;
+  const pddMs = ring === null ? progress : progress === null ? ring : Math.min(ring, progress);
+  return { pddMs, ringtimeMs: o.ringMs, progresstimeMs: o.progressMs };
 }
 
 export function verdictLabel(v: Verdict, more: boolean): AttemptVerdict {
@@ -134,6 +136,8 @@ export function dialRecordFields(
   v: { label: AttemptVerdict; reason: string; answered: boolean; dialStatus?: string },
   at: { carrier: string; dialString: string; health: HealthState; startedAt: number; endedAt: number },
 ): RecordFields {
+  const times = attemptTimings(v.answered, o.answeredMs, at.startedAt, at.endedAt);
+  const pdd = postDialDelay(o);
   return {
     verdict: v.label,
     reason: v.reason,
@@ -142,8 +146,13 @@ export function dialRecordFields(
     healthState: at.health,
     startedAt: at.startedAt,
     endedAt: at.endedAt,
-    ...attemptTimings(v.answered, o.answeredMs, at.startedAt, at.endedAt),
-    ...postDialDelay(o),
+    // written out, not spread: keys after a spread are defined through V8's runtime, on every Dial
+    answeredAt: times.answeredAt,
+    ringMs: times.ringMs,
+    talkMs: times.talkMs,
+    pddMs: pdd.pddMs,
+    ringtimeMs: pdd.ringtimeMs,
+    progresstimeMs: pdd.progresstimeMs,
     dialStatus: v.dialStatus ?? o.dialStatus,
     cause: attemptCause(o, leg),
     sipCode: leg?.sipCode ?? null,

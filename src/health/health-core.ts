@@ -73,6 +73,46 @@ export interface CarrierEntry {
 
 export type RouteShape = Pick<RouteConfig, 'name' | 'carriers'>;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * `e` with the fields of `c` replaced: every key written out, in one order. A spread followed by more keys
+ * (`{ ...e, breaker }`) defines each later key through V8's runtime on every call; this runs on every attempt.
+ */
+export function entryWith(e: CarrierEntry, c: Partial<Mutable<CarrierEntry>>): CarrierEntry {
+  return {
+    name: e.name,
+    target: c.target !== undefined ? c.target : e.target,
+    enabled: c.enabled !== undefined ? c.enabled : e.enabled,
+    probeHoldMs: c.probeHoldMs !== undefined ? c.probeHoldMs : e.probeHoldMs,
+    facts: c.facts !== undefined ? c.facts : e.facts,
+    breaker: c.breaker !== undefined ? c.breaker : e.breaker,
+    hold: c.hold !== undefined ? c.hold : e.hold,
+    amiDownSince: c.amiDownSince !== undefined ? c.amiDownSince : e.amiDownSince,
+    admin: c.admin !== undefined ? c.admin : e.admin,
+    health: c.health !== undefined ? c.health : e.health,
+    groups: c.groups !== undefined ? c.groups : e.groups,
+    runGroups: c.runGroups !== undefined ? c.runGroups : e.runGroups,
+    suspect: c.suspect !== undefined ? c.suspect : e.suspect,
+  };
+}
+
+const NO_CHANGE: Partial<CoreState> = {};
+
+/** The same for the state: one shape for every step's result. */
+function stateWith(st: CoreState, c: Partial<Mutable<CoreState>>, carriers: ReadonlyMap<string, CarrierEntry>): CoreState {
+  return {
+    carriers,
+    routes: c.routes !== undefined ? c.routes : st.routes,
+    registrations: c.registrations !== undefined ? c.registrations : st.registrations,
+    ami: c.ami !== undefined ? c.ami : st.ami,
+    amiNote: c.amiNote !== undefined ? c.amiNote : st.amiNote,
+    groupNames: c.groupNames !== undefined ? c.groupNames : st.groupNames,
+    unknownPeerGroups: c.unknownPeerGroups !== undefined ? c.unknownPeerGroups : st.unknownPeerGroups,
+  };
+}
+
+
 export interface CoreState {
   readonly carriers: ReadonlyMap<string, CarrierEntry>;
   readonly routes: readonly RouteShape[];
@@ -235,7 +275,7 @@ class Draft {
       if (opening !== null) this.events.push({ at: this.now, carrier: next.name, from: prev.state, to: p.state, source, reason: `breaker opened: ${opening} (already ${p.state}: ${prev.reason})` });
       if (p.reason !== prev.reason || peer !== (prev.peer ?? null)) health = { state: prev.state, since: prev.since, reason: p.reason, ...(peer ? { peer } : {}) };
     }
-    this.writable().set(next.name, { ...next, health });
+    this.writable().set(next.name, health === next.health ? next : entryWith(next, { health }));
   }
 
   /**
@@ -261,13 +301,13 @@ class Draft {
       breaker = sameOutage ? endEjection(e.breaker, `${why}, which ends the ejection this outage caused`, this.s) : recovering(e.breaker, why, this.s);
     }
     const amiDownSince = isDown ? (wasDown ? (e.amiDownSince ?? this.now) : this.now) : null;
-    return { ...e, facts, breaker, hold: hold.next, amiDownSince };
+    return entryWith(e, { facts, breaker, hold: hold.next, amiDownSince });
   }
 
-  done(extra: Partial<CoreState> = {}, granted = false): StepResult {
+  done(extra: Partial<CoreState> = NO_CHANGE, granted = false): StepResult {
     // an unchanged map keeps its identity, so the shell's cached snapshot stays valid
     const carriers = this.copy ?? this.base.carriers;
-    return { state: { ...this.base, ...extra, carriers }, events: this.events, notes: this.notes, granted, shared: this.shared };
+    return { state: stateWith(this.base, extra, carriers), events: this.events, notes: this.notes, granted, shared: this.shared };
   }
 }
 
@@ -294,7 +334,7 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
   }
   for (const e of [...d.carriers.values()]) {
     if (e.admin?.until != null && now >= e.admin.until) {
-      d.put({ ...e, admin: null }, 'admin');
+      d.put(entryWith(e, { admin: null }), 'admin');
     }
   }
   for (const e of [...d.carriers.values()]) {
@@ -305,15 +345,15 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
     const hold = onTimeHold(e.hold, now);
     if (hold !== e.hold) {
       d.notes.push({ level: 'info', msg: 'carrier hold-down over: quiet long enough', fields: { carrier: e.name } });
-      d.put({ ...e, hold }, 'ami');
+      d.put(entryWith(e, { hold }), 'ami');
     }
   }
   for (const e of [...d.carriers.values()]) {
     const b = onTime(e.breaker, now);
-    if (b !== e.breaker) d.put({ ...e, breaker: b }, 'breaker');
+    if (b !== e.breaker) d.put(entryWith(e, { breaker: b }), 'breaker');
   }
   // health.suspectAfterNoResponse turned off by a reload: nobody stays suspect
-  if (!s.suspectAfterNoResponse) for (const e of [...d.carriers.values()]) if (e.suspect !== null) d.put({ ...e, suspect: null }, 'config');
+  if (!s.suspectAfterNoResponse) for (const e of [...d.carriers.values()]) if (e.suspect !== null) d.put(entryWith(e, { suspect: null }), 'config');
   for (const e of [...d.carriers.values()]) {
     let groups: Map<string, Breaker> | null = null;
     for (const [g, gb] of e.groups) {
@@ -323,7 +363,7 @@ function advance(st: CoreState, s: CoreSettings, now: number): StepResult {
       groups.set(g, next);
       if (gb.kind === 'open') d.notes.push({ level: 'info', msg: 'ejection for a prefix group over: trial calls to the group', fields: { carrier: e.name, prefixGroup: g } });
     }
-    if (groups) d.put({ ...e, groups }, 'breaker');
+    if (groups) d.put(entryWith(e, { groups }), 'breaker');
   }
   return d.done({ ami });
 }
@@ -424,7 +464,7 @@ function peerGroupFact(d: Draft, st: CoreState, e: CarrierEntry, group: string, 
   const groups = new Map(e.groups);
   groups.set(group, out.next);
   d.notes.push({ level: 'info', msg: 'peer dialer\'s breaker fact applied', fields: { carrier: e.name, prefixGroup: group, peer: f.server, fact: f.state, remainingMs: f.remainingMs, why: f.reason } });
-  d.put({ ...e, groups }, 'peer');
+  d.put(entryWith(e, { groups }), 'peer');
   const state = d.carriers.get(e.name)?.health.state ?? e.health.state;
   d.events.push({ at: d.now, carrier: e.name, from: state, to: state, source: 'peer', reason: groupFactReason(f, group, out.next), group });
   return d.done({}, true);
@@ -485,7 +525,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       const suspect = onResult(e.suspect, { carrierFailure: input.signal.carrierFailure, carrierSuccess: input.signal.carrierSuccess, response: input.signal.response ?? 'unknown', claimed: input.signal.suspectClaim === true }, now, s.suspectAfterNoResponse);
       if (e.suspect === null && suspect !== null) d.notes.push({ level: 'warn', msg: 'carrier suspect: no SIP response to its last INVITE, one call at a time until it answers', fields: { carrier: e.name, why: input.signal.reason } });
       else if (e.suspect !== null && suspect === null && s.suspectAfterNoResponse) d.notes.push({ level: 'info', msg: 'carrier answers again: no longer suspect', fields: { carrier: e.name, why: input.signal.reason } });
-      if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put({ ...e, breaker, groups: groups ?? e.groups, runGroups: run, suspect }, 'breaker', opening);
+      if (breaker !== e.breaker || groups !== null || run !== e.runGroups || suspect !== e.suspect) d.put(entryWith(e, { breaker, groups: groups ?? e.groups, runGroups: run, suspect }), 'breaker', opening);
       const fact = sharedFromStep(e.name, e.breaker, breaker, now, input.signal.reason);
       if (fact) d.shared.push(fact);
       const groupFact = group !== null && groups !== null ? sharedFromStep(e.name, e.groups.get(group) ?? CLOSED, groups.get(group) ?? CLOSED, now, input.signal.reason, group) : null;
@@ -496,7 +536,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       const e = d.carriers.get(input.carrier);
       if (!e) return d.done({}, true);
       const c = claimSuspect(e.suspect, now, e.probeHoldMs, s.suspectAfterNoResponse, input.inFlight ?? 0);
-      if (c.next !== e.suspect) d.put({ ...e, suspect: c.next }, 'breaker');
+      if (c.next !== e.suspect) d.put(entryWith(e, { suspect: c.next }), 'breaker');
       return d.done({}, c.granted);
     }
     case 'claim': {
@@ -512,8 +552,8 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       if (gc !== null && group !== null && gc.next !== gb) {
         const groups = new Map(e.groups);
         groups.set(group, gc.next);
-        d.put({ ...e, breaker: c.next, groups }, 'breaker');
-      } else if (c.next !== e.breaker) d.put({ ...e, breaker: c.next }, 'breaker');
+        d.put(entryWith(e, { breaker: c.next, groups }), 'breaker');
+      } else if (c.next !== e.breaker) d.put(entryWith(e, { breaker: c.next }), 'breaker');
       const fact = c.granted ? sharedFromStep(e.name, e.breaker, c.next, now, 'trial call') : null;
       if (fact) d.shared.push(fact);
       // the group's trial too: the cluster places one per group ejection, as per carrier-wide ejection
@@ -535,7 +575,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
         const r = factsFromResync(e.target, input.data, rttPolicy(s, now));
         const target = { ...e.target, endpoint: r.endpoint, aor: r.aor };
         resolved.push({ target, endpoint: r.endpoint });
-        d.put(d.withFacts({ ...e, target }, r.facts), 'ami');
+        d.put(d.withFacts(entryWith(e, { target }), r.facts), 'ami');
       }
       return d.done({ registrations: registrationIndex(input.data, resolved), ami: { up: true, downSince: null, stale: false } });
     }
@@ -549,7 +589,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
     case 'admin': {
       const e = d.carriers.get(input.carrier);
       if (!e) return d.done();
-      d.put({ ...e, admin: input.hold }, 'admin');
+      d.put(entryWith(e, { admin: input.hold }), 'admin');
       return d.done();
     }
     case 'peer': {
@@ -579,7 +619,7 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
       }
       const opening = out.next.kind === 'open' && e.breaker.kind !== 'open' ? `by peer ${f.server}: ${f.reason}` : null;
       d.notes.push({ level: 'info', msg: 'peer dialer\'s breaker fact applied', fields: { carrier: e.name, peer: f.server, fact: f.state, remainingMs: f.remainingMs, why: f.reason } });
-      d.put({ ...e, breaker: out.next }, 'peer', opening);
+      d.put(entryWith(e, { breaker: out.next }), 'peer', opening);
       return d.done({}, true);
     }
     case 'replace': {
@@ -614,8 +654,21 @@ function apply(st: CoreState, s: CoreSettings, input: Input, now: number): StepR
   }
 }
 
+/**
+ * advance() would change nothing: no deadline has come (nextDeadline names every time advance acts on, which the
+ * shell's timer relies on too), and no carrier is left suspect under a rule a reload switched off.
+ */
+function idle(st: CoreState, s: CoreSettings, now: number): boolean {
+  const due = nextDeadline(st, s);
+  if (due !== null && now >= due) return false;
+  if (!s.suspectAfterNoResponse) for (const e of st.carriers.values()) if (e.suspect !== null) return false;
+  return true;
+}
+
 /** One input at one time: first what time alone changes, then the input. */
 export function step(st: CoreState, s: CoreSettings, input: Input, now: number): StepResult {
+  // most steps are a call's attempt with nothing due: advance's scans and copies would all come to nothing
+  if (input.kind !== 'tick' && idle(st, s, now)) return apply(st, s, input, now);
   const a = advance(st, s, now);
   if (input.kind === 'tick') return a;
   const b = apply(a.state, s, input, now);

@@ -5,6 +5,8 @@ import type { AttemptRecord, RecordSink } from '../calls/records.js';
 import type { CarrierCost, CostSnapshot } from '../calls/cost-ledger.js';
 import type { CarrierQuality } from '../health/quality-ledger.js';
 import { capacityReasonKind } from '../routing/capacity.js';
+import { CommandHistogram } from './command-histogram.js';
+import { LabelCounts } from './label-counts.js';
 import { isBudgetReason } from '../routing/cost.js';
 import type { ProgressTimeout } from '../routing/progress-timeout.js';
 import { HEALTH_STATES, type CarrierEvent, type HealthSnapshot } from '../health/types.js';
@@ -67,20 +69,19 @@ const GROUP_STATES = ['closed', 'open', 'half-open'] as const;
 export function createMetrics(src: MetricSources): Metrics {
   const registry = new client.Registry();
   const p = 'failover_agi_';
-  const attempts = new client.Counter({ name: `${p}attempts_total`, help: 'Dials by carrier, verdict and SIP code', labelNames: ['carrier', 'verdict', 'sip_code'], registers: [registry] });
-  const calls = new client.Counter({ name: `${p}calls_total`, help: 'Calls by route and final FAILOVER_STATUS', labelNames: ['route', 'status'], registers: [registry] });
-  const failovers = new client.Counter({ name: `${p}failovers_total`, help: 'Attempts that moved a call on to the next carrier, by the carrier that failed', labelNames: ['route', 'carrier'], registers: [registry] });
+  // counted on the call path into LabelCounts, read into prom-client when scraped
+  const attempts = new LabelCounts(['carrier', 'verdict', 'sip_code'] as const);
+  const calls = new LabelCounts(['route', 'status'] as const);
+  const failovers = new LabelCounts(['route', 'carrier'] as const);
+  new client.Counter({ name: `${p}attempts_total`, help: 'Dials by carrier, verdict and SIP code', labelNames: ['carrier', 'verdict', 'sip_code'], registers: [registry], collect() { attempts.into(this); } });
+  new client.Counter({ name: `${p}calls_total`, help: 'Calls by route and final FAILOVER_STATUS', labelNames: ['route', 'status'], registers: [registry], collect() { calls.into(this); } });
+  new client.Counter({ name: `${p}failovers_total`, help: 'Attempts that moved a call on to the next carrier, by the carrier that failed', labelNames: ['route', 'carrier'], registers: [registry], collect() { failovers.into(this); } });
   const skips = new client.Counter({ name: `${p}skips_total`, help: 'Carriers left out of a call, by reason', labelNames: ['carrier', 'reason'], registers: [registry] });
   const invalid = new client.Counter({ name: `${p}refused_calls_total`, help: 'Calls refused before any Dial (INVALID number, NOROUTE)', labelNames: ['reason'], registers: [registry] });
   const breakerOpenings = new client.Counter({ name: `${p}breaker_openings_total`, help: 'Times a carrier breaker opened', labelNames: ['carrier'], registers: [registry] });
   const transitions = new client.Counter({ name: `${p}carrier_transitions_total`, help: 'Carrier state changes', labelNames: ['carrier', 'to', 'source'], registers: [registry] });
-  const command = new client.Histogram({
-    name: `${p}agi_command_seconds`,
-    help: 'Round trip of AGI commands other than EXEC Dial',
-    labelNames: ['command'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [registry],
-  });
+  const command = new CommandHistogram(`${p}agi_command_seconds`, 'Round trip of AGI commands other than EXEC Dial', 'command', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
+  command.register(registry);
   // post-dial delay is seconds, not ms: a carrier that rings in 1-3 s is fine, one that takes 8 s+ loses callers
   const pdd = new client.Histogram({
     name: `${p}carrier_post_dial_delay_seconds`,
@@ -337,8 +338,8 @@ export function createMetrics(src: MetricSources): Metrics {
           invalid.inc({ reason: r.reason.startsWith('no route') ? 'noroute' : 'invalid_number' });
           return;
         default:
-          attempts.inc({ carrier: r.carrier, verdict: r.verdict, sip_code: r.sipCode === null ? 'none' : String(r.sipCode) });
-          if (r.verdict === 'next') failovers.inc({ route: r.route, carrier: r.carrier });
+          attempts.inc(r.carrier, r.verdict, r.sipCode === null ? 'none' : String(r.sipCode));
+          if (r.verdict === 'next') failovers.inc(r.route, r.carrier);
           if (typeof r.pddMs === 'number' && Number.isFinite(r.pddMs) && r.pddMs >= 0) pdd.observe({ carrier: r.carrier }, r.pddMs / 1000);
       }
     },
@@ -351,8 +352,8 @@ export function createMetrics(src: MetricSources): Metrics {
   return {
     registry,
     sink,
-    observeCall: (route, result) => calls.inc({ route, status: result.status }),
-    observeCommand: (verb, seconds) => command.observe({ command: verb }, seconds),
+    observeCall: (route, result) => calls.inc(route, result.status),
+    observeCommand: (verb, seconds) => command.observe(verb, seconds),
     observePeerFact: (carrier, state) => peerFacts.inc({ carrier, state }),
   };
 }

@@ -32,6 +32,22 @@ export interface CarrierUsage {
   readonly startsTotal: number;
 }
 
+/**
+ * `u` with some counts replaced, every key written out: a spread followed by more keys defines each of them through
+ * V8's runtime, and this runs for every Dial leg taken and released.
+ */
+function usageWith(u: CarrierUsage, c: Partial<{ -readonly [K in keyof CarrierUsage]: number }>): CarrierUsage {
+  return {
+    channels: c.channels !== undefined ? c.channels : u.channels,
+    tokens: c.tokens !== undefined ? c.tokens : u.tokens,
+    at: c.at !== undefined ? c.at : u.at,
+    second: c.second !== undefined ? c.second : u.second,
+    starts: c.starts !== undefined ? c.starts : u.starts,
+    startsBefore: c.startsBefore !== undefined ? c.startsBefore : u.startsBefore,
+    startsTotal: c.startsTotal !== undefined ? c.startsTotal : u.startsTotal,
+  };
+}
+
 /** A tolerance for the bucket's float arithmetic: 10 × 0.1 s of refill at 1 cps must make one whole token. */
 const EPSILON = 1e-9;
 
@@ -60,9 +76,9 @@ export function freshUsage(limits: CapacityLimits, now: number): CarrierUsage {
 
 /** The bucket refilled up to `now`. A clock that went back refills nothing (and restarts from the earlier time). */
 export function refill(u: CarrierUsage, limits: CapacityLimits, now: number): CarrierUsage {
-  if (limits.cps === null) return u.at === now ? u : { ...u, at: now };
+  if (limits.cps === null) return u.at === now ? u : usageWith(u, { at: now });
   const elapsed = Math.max(0, now - u.at);
-  return { ...u, tokens: Math.min(burstOf(limits), u.tokens + (elapsed / 1000) * limits.cps), at: now };
+  return usageWith(u, { tokens: Math.min(burstOf(limits), u.tokens + (elapsed / 1000) * limits.cps), at: now });
 }
 
 function cpsText(cps: number): string {
@@ -103,18 +119,18 @@ function counted(u: CarrierUsage, now: number): CarrierUsage {
   const second = Math.floor(now / 1000);
   if (second === u.second) return u;
   // the count of the second just before this one; a gap of more than a second means that second had none
-  return { ...u, second, starts: 0, startsBefore: second === u.second + 1 ? u.starts : 0 };
+  return usageWith(u, { second, starts: 0, startsBefore: second === u.second + 1 ? u.starts : 0 });
 }
 
 /** A Dial leg starts: one channel held, one token spent. Only after capacityBlock said null, in the same tick. */
 export function takeChannel(u: CarrierUsage, limits: CapacityLimits, now: number): CarrierUsage {
   const r = counted(refill(u, limits, now), now);
-  return { ...r, channels: r.channels + 1, tokens: limits.cps === null ? r.tokens : Math.max(0, r.tokens - 1), starts: r.starts + 1, startsTotal: r.startsTotal + 1 };
+  return usageWith(r, { channels: r.channels + 1, tokens: limits.cps === null ? r.tokens : Math.max(0, r.tokens - 1), starts: r.starts + 1, startsTotal: r.startsTotal + 1 });
 }
 
 /** The Dial returned (its call, if bridged, is over): the channel is free. Never below zero. */
 export function releaseChannel(u: CarrierUsage): CarrierUsage {
-  return { ...u, channels: Math.max(0, u.channels - 1) };
+  return usageWith(u, { channels: Math.max(0, u.channels - 1) });
 }
 
 /** Calls started in the last whole second, for `status`. */
@@ -126,5 +142,5 @@ export function startsLastSecond(u: CarrierUsage, now: number): number {
 export function relimit(u: CarrierUsage, before: CapacityLimits, after: CapacityLimits, now: number): CarrierUsage {
   const r = refill(u, before, now);
   if (after.cps === null) return r;
-  return { ...r, tokens: before.cps === null ? burstOf(after) : Math.min(r.tokens, burstOf(after)) };
+  return usageWith(r, { tokens: before.cps === null ? burstOf(after) : Math.min(r.tokens, burstOf(after)) });
 }

@@ -115,9 +115,18 @@ export function parseTechCause(tech: string): { sipCode: number | null; sipReaso
   return { sipCode: Number(m[1]), sipReason: (m[2] ?? '').trim() };
 }
 
+/** An optional `-`, then 1 to 12 digits, blanks around it allowed; anything else is null. A loop, not a regex: four per Dial. */
 export function intOrNull(s: string | undefined): number | null {
-  if (s === undefined || !/^-?\d{1,12}$/.test(s.trim())) return null;
-  return Number(s.trim());
+  if (s === undefined) return null;
+  const t = s.trim();
+  const from = t.charCodeAt(0) === 0x2d ? 1 : 0;
+  const digits = t.length - from;
+  if (digits < 1 || digits > 12) return null;
+  for (let i = from; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return null;
+  }
+  return Number(t);
 }
 
 export interface OutcomeFields {
@@ -159,5 +168,6 @@ export function parseLeg(key: string, expanded: string): LegOutcome {
   const cut = expanded.indexOf(OUTCOME_SEPARATOR);
   const ast = cut >= 0 ? expanded.slice(0, cut) : expanded;
   const tech = cut >= 0 ? expanded.slice(cut + 1).trim() : '';
-  return { key, tech, ...parseTechCause(tech), cause: causeFromText(ast) };
+  const sip = parseTechCause(tech);
+  return { key, tech, sipCode: sip.sipCode, sipReason: sip.sipReason, cause: causeFromText(ast) };
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { DaemonProcess } from './servers/daemon-process.js';
  * valgrind (Debian's package).
  */
 
-const HELP = 'usage: bench:instructions [--flows N=2000] [--warm N=5000] [--reps N=3] [--concurrency N=10] [--only daemon|agi-floor|floor]';
+const HELP = 'usage: bench:instructions [--flows N=2000] [--warm N=5000] [--reps N=3] [--concurrency N=10] [--only daemon|agi-floor|floor] [--keep DIR]';
 const { values: a } = parseArgs({
   options: {
     flows: { type: 'string', default: '2000' },
@@ -29,6 +29,8 @@ const { values: a } = parseArgs({
     reps: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '10' },
     only: { type: 'string', default: '' },
+    // the callgrind dumps are kept there, for callgrind_annotate (which functions, builtins and GC the count is made of)
+    keep: { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -45,7 +47,7 @@ const warm = Number(a.warm);
 const reps = Number(a.reps);
 const concurrency = Number(a.concurrency);
 
-const dir = mkdtempSync(join(tmpdir(), 'fa-bench-instr-'));
+const dir = a.keep ? (mkdirSync(a.keep, { recursive: true }), a.keep) : mkdtempSync(join(tmpdir(), 'fa-bench-instr-'));
 // JIT code is written and rewritten on the heap: valgrind must check it for changes (smc-check), or it runs stale code
 const wrap = (name: string): string[] => ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, `${name}.%p`)}`, '-q'];
 
@@ -126,7 +128,7 @@ try {
     }
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!a.keep) rmSync(dir, { recursive: true, force: true });
 }
 const d = results.get('daemon');
 const af = results.get('agi-floor');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { maskNumber } from '../../src/log.js';
+import { isoTime, maskNumber } from '../../src/log.js';
 import { memoryLog } from '../support/daemon.js';
 
 test('the AMI secret and the database password are redacted wherever they appear in a logged object', () => {
@@ -65,4 +65,11 @@ test('a reload\'s new log.level reaches child loggers made before it: a call in 
   log.level = 'warn';
   call.info('quiet again');
   assert.deepEqual(lines().map((l) => l['msg']), ['after']);
+});
+
+test('each line\'s time is the text pino\'s isoTime writes, across seconds, before 1970 and past year 9999', () => {
+  const times = [0, 1, 999, 1000, 1001, 1_795_412_731_000, 1_795_412_731_009, 1_795_412_731_010, 1_795_412_731_099, 1_795_412_731_100, 1_795_412_731_999, -1, -999, -1000, -1001, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001];
+  for (let t = 1_795_412_730_990; t < 1_795_412_731_020; t++) times.push(t);
+  // out of order too: the cached second must follow the clock both ways
+  for (const t of [...times, ...times.reverse()]) assert.equal(isoTime(t), `,"time":"${new Date(t).toISOString()}"`, String(t));
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OUTCOME_WITH_LEG_EXPRESSION, parseOutcomeWithLeg } from '../../src/routing/outcome.js';
+import { intOrNull, OUTCOME_WITH_LEG_EXPRESSION, parseOutcomeWithLeg } from '../../src/routing/outcome.js';
 import { expand, type CauseEntry } from '../sim/agi-sim.js';
 import { ifFunction, separateArgs } from '../sim/dialplan-eval.js';
 
@@ -65,4 +65,12 @@ describe('the lone leg read with the outcome', () => {
     assert.deepEqual(separateArgs('a,"b,c",d', ',', 2), ['a', '"b,c",d']);
     assert.deepEqual(separateArgs('"a,b",c', ',', 2), ['a,b', 'c']);
   });
+});
+
+describe('an integer field of the outcome read', () => {
+  const cases: [string | undefined, number | null][] = [
+    ['16', 16], [' 0 ', 0], ['-1', -1], ['000000000012', 12], ['123456789012', 123456789012], ['1234567890123', null], ['-123456789012', -123456789012],
+    ['', null], ['  ', null], ['-', null], ['--1', null], ['+1', null], ['1.5', null], ['1e3', null], ['0x10', null], ['١٢', null], ['12a', null], [undefined, null],
+  ];
+  for (const [text, want] of cases) test(`${JSON.stringify(text)} → ${want}`, () => assert.equal(intOrNull(text), want));
 });
